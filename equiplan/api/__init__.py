@@ -1,0 +1,5 @@
+"""JSON API under /api/v1."""
+
+from equiplan.api.views import bp
+
+__all__ = ["bp"]

@@ -1,0 +1,156 @@
+"""The `equiplan` command: a Flask CLI group (so `flask --app equiplan ...` works too).
+
+Wrong arguments and bad input end with a one-line message on stderr and exit code 2.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from collections.abc import Sequence
+
+import click
+from flask import Flask, current_app
+from flask.cli import AppGroup, FlaskGroup, with_appcontext
+from flask_babel import force_locale
+
+from equiplan.db import session_scope, upgrade
+from equiplan.services.audit import acting_as
+from equiplan.services.errors import ServiceError, ValidationError
+
+db_cli = AppGroup("db", help="Database schema.")
+seed_cli = AppGroup("seed", help="Demo and benchmark data.")
+user_cli = AppGroup("user", help="User accounts.")
+
+
+@db_cli.command("upgrade")
+@click.option(
+    "--revision", default="head", show_default=True, help="Alembic revision to migrate to."
+)
+def db_upgrade(revision: str) -> None:
+    """Apply the migrations to the configured database."""
+    upgrade(current_app.config["DATABASE_URL"], revision)
+    click.echo(f"Database is at revision {revision}.")
+
+
+@seed_cli.command("demo")
+def seed_demo_command() -> None:
+    """Load the Lithuanian demo fleet and the demo users (idempotent)."""
+    from equiplan.services.seeding import seed_demo
+
+    started = time.perf_counter()
+    with session_scope() as session, acting_as(None, "seed"), force_locale("en"):
+        created = seed_demo(session)
+    summary = (
+        ", ".join(f"{name} {count}" for name, count in created.items() if count) or "nothing new"
+    )
+    click.echo(f"Demo data loaded in {time.perf_counter() - started:.1f} s: {summary}.")
+
+
+@seed_cli.command("synthetic")
+@click.option(
+    "--equipment", type=click.IntRange(1, 200_000), required=True, help="Number of items."
+)
+@click.option("--seed", "random_seed", type=int, default=0, show_default=True, help="Random seed.")
+def seed_synthetic_command(equipment: int, random_seed: int) -> None:
+    """Generate a national-scale data set for benchmarks."""
+    from equiplan.services.seeding import seed_synthetic
+
+    started = time.perf_counter()
+    with session_scope() as session, acting_as(None, "seed"), force_locale("en"):
+        created = seed_synthetic(
+            session,
+            equipment=equipment,
+            seed=random_seed,
+            progress=lambda msg: click.echo(f"  {msg}"),
+        )
+    summary = (
+        ", ".join(f"{name} {count}" for name, count in created.items() if count) or "nothing new"
+    )
+    click.echo(f"Synthetic data generated in {time.perf_counter() - started:.1f} s: {summary}.")
+
+
+@user_cli.command("create")
+@click.option("--email", required=True, help="Sign-in email address.")
+@click.option(
+    "--role",
+    required=True,
+    type=click.Choice(["admin", "planner", "technician", "officer", "viewer"]),
+    help="What the user may do.",
+)
+@click.option(
+    "--agency", "agency_code", default=None, help="Agency code (required for officer and viewer)."
+)
+@click.option("--name", default="", help="Display name.")
+@click.option("--locale", type=click.Choice(["lt", "en"]), default="lt", show_default=True)
+@click.password_option("--password", help="Prompted for when not given.")
+def user_create(
+    email: str, role: str, agency_code: str | None, name: str, locale: str, password: str
+) -> None:
+    """Create a user; the password is prompted for (twice)."""
+    from equiplan.services.users import create_user
+
+    with session_scope() as session, acting_as(None, "cli"), force_locale("en"):
+        try:
+            user = create_user(
+                session,
+                email=email,
+                password=password,
+                role=role,
+                agency_code=agency_code,
+                name=name,
+                locale=locale,
+            )
+        except ValidationError as error:
+            raise click.UsageError(
+                "; ".join(f"{field}: {msg}" for field, msg in error.errors.items())
+            ) from None
+        click.echo(f"Created {user.role} {user.email} (id {user.id}).")
+
+
+@click.command("serve")
+@with_appcontext
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option(
+    "--port", type=click.IntRange(1, 65535), default=5000, show_default=True, help="Port."
+)
+def serve(host: str, port: int) -> None:
+    """Run the all-in-one embedded server (web app and background jobs in one process)."""
+    from werkzeug.serving import run_simple
+
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    click.echo(f"equiplan serving on http://{host}:{port}/ (Ctrl+C to stop)")
+    run_simple(host, port, app, threaded=True, use_reloader=False, use_debugger=False)
+
+
+def register_commands(app: Flask) -> None:
+    for command in (db_cli, seed_cli, user_cli, serve):
+        app.cli.add_command(command)
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    """Console entry point: one-line errors, exit code 2 for bad arguments or input."""
+    from equiplan.app import create_app
+
+    group = FlaskGroup(
+        name="equiplan", create_app=create_app, help="equiplan — equipment lifecycle planner."
+    )
+    try:
+        code = group.main(
+            args=list(argv) if argv is not None else None,
+            prog_name="equiplan",
+            standalone_mode=False,
+        )
+    except click.UsageError as error:
+        click.echo(f"equiplan: error: {error.format_message()}", err=True)
+        sys.exit(2)
+    except ServiceError as error:
+        click.echo(f"equiplan: error: {error}", err=True)
+        sys.exit(2)
+    except click.ClickException as error:
+        click.echo(f"equiplan: error: {error.format_message()}", err=True)
+        sys.exit(error.exit_code)
+    except click.exceptions.Abort:
+        click.echo("equiplan: aborted", err=True)
+        sys.exit(1)
+    sys.exit(code if isinstance(code, int) else 0)

@@ -1,0 +1,51 @@
+"""Calibration results with certificate and readings per calibration point."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import CheckConstraint, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from equiplan.models.base import timestamp_field
+
+TOLERANCE_KINDS = ("abs", "pct")
+
+
+class CalibrationResult(SQLModel, table=True):
+    __tablename__ = "calibration_result"
+    __table_args__ = (UniqueConstraint("work_order_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    work_order_id: int = Field(foreign_key="work_order.id")
+    # Denormalised from the work order: drift and history queries read calibrations per item.
+    equipment_id: int = Field(foreign_key="equipment.id", index=True)
+    laboratory: str = Field(max_length=200)
+    certificate_no: str = Field(max_length=80)
+    calibrated_on: date
+    valid_until: date | None = Field(default=None, index=True)
+    certificate_file: str | None = Field(default=None, max_length=80)
+    certificate_filename: str | None = Field(default=None, max_length=255)
+    as_found_passed: bool = Field(default=True)
+    as_left_passed: bool = Field(default=True)
+    created_at: datetime = timestamp_field(default_now=True)
+
+
+class CalibrationPoint(SQLModel, table=True):
+    __tablename__ = "calibration_point"
+    __table_args__ = (
+        UniqueConstraint("calibration_id", "position"),
+        CheckConstraint(f"tolerance_kind IN {TOLERANCE_KINDS}", name="tolerance_kind"),
+        CheckConstraint("tolerance >= 0", name="tolerance_not_negative"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    calibration_id: int = Field(foreign_key="calibration_result.id", index=True)
+    position: int
+    quantity: str = Field(default="dose_rate", max_length=40)
+    unit: str = Field(default="µSv/h", max_length=20)
+    nominal: float
+    as_found: float | None = None
+    as_left: float | None = None
+    tolerance: float
+    tolerance_kind: str = Field(default="pct", max_length=4)

@@ -1,0 +1,55 @@
+"""Reminder notifications (the idempotency key) and the mail outbox."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import CheckConstraint, Index, Text, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from equiplan.models.base import timestamp_field
+
+REMINDER_STAGES = ("lead", "due", "overdue", "escalation_1", "escalation_2", "digest")
+OUTBOX_STATUSES = ("queued", "sending", "sent", "failed")
+
+
+class Notification(SQLModel, table=True):
+    __tablename__ = "notification"
+    __table_args__ = (
+        # One reminder per (schedule, due date, stage, recipient): the sweep can run any number
+        # of times and still sends each stage once.
+        UniqueConstraint("schedule_id", "due_date", "stage", "recipient_email"),
+        UniqueConstraint("work_order_id", "stage", "recipient_email"),
+        CheckConstraint(f"stage IN {REMINDER_STAGES}", name="stage"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    schedule_id: int | None = Field(default=None, foreign_key="schedule.id", index=True)
+    work_order_id: int | None = Field(default=None, foreign_key="work_order.id", index=True)
+    due_date: date
+    stage: str = Field(max_length=16)
+    recipient_email: str = Field(max_length=254)
+    user_id: int | None = Field(default=None, foreign_key="app_user.id")
+    outbox_id: int | None = Field(default=None, foreign_key="outbox_message.id")
+    created_at: datetime = timestamp_field(default_now=True)
+
+
+class OutboxMessage(SQLModel, table=True):
+    __tablename__ = "outbox_message"
+    __table_args__ = (
+        CheckConstraint(f"status IN {OUTBOX_STATUSES}", name="status"),
+        Index("ix_outbox_message_status_next_attempt_at", "status", "next_attempt_at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    created_at: datetime = timestamp_field(default_now=True)
+    to_addr: str = Field(max_length=254)
+    subject: str = Field(max_length=300)
+    body_text: str = Field(sa_type=Text)
+    body_html: str | None = Field(default=None, sa_type=Text)
+    locale: str = Field(default="lt", max_length=2)
+    status: str = Field(default="queued", max_length=10)
+    attempts: int = Field(default=0)
+    next_attempt_at: datetime = timestamp_field(default_now=True)
+    last_error: str | None = Field(default=None, max_length=2000)
+    sent_at: datetime | None = timestamp_field()

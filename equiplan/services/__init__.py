@@ -1,0 +1,1 @@
+"""Services: a session in, a domain call, persisted. Used by web, api, cli and scheduler alike."""

@@ -1,0 +1,12 @@
+"""Server-rendered pages."""
+
+from __future__ import annotations
+
+from flask import Flask
+
+from equiplan.web import account, auth, dashboard
+
+
+def register_blueprints(app: Flask) -> None:
+    for blueprint in (auth.bp, account.bp, dashboard.bp):
+        app.register_blueprint(blueprint)

@@ -1,0 +1,50 @@
+"""The dashboard and the agency pages."""
+
+from __future__ import annotations
+
+from flask import Blueprint, current_app, render_template
+from flask_login import current_user
+
+from equiplan.db import get_session
+from equiplan.services.agencies import get_agency, list_agencies, list_sites
+from equiplan.services.clock import local_today
+from equiplan.services.dashboard import fleet_overview
+from equiplan.services.scoping import scope_for
+from equiplan.web.policy import signed_in
+
+bp = Blueprint("dashboard", __name__)
+
+
+def _today():  # type: ignore[no-untyped-def]
+    return local_today(current_app.config["TIMEZONE"])
+
+
+@bp.route("/")
+@signed_in
+def index() -> str:
+    scope = scope_for(current_user)
+    overview = fleet_overview(get_session(), scope, _today())
+    return render_template("dashboard.html", overview=overview, today=_today())
+
+
+@bp.route("/agencies")
+@signed_in
+def agencies() -> str:
+    session = get_session()
+    scope = scope_for(current_user)
+    overview = fleet_overview(session, scope, _today())
+    counts = {group.id: group for group in overview.by_agency}
+    return render_template(
+        "agencies/list.html", agencies=list_agencies(session, scope), counts=counts
+    )
+
+
+@bp.route("/agencies/<int:agency_id>")
+@signed_in
+def agency(agency_id: int) -> str:
+    session = get_session()
+    scope = scope_for(current_user)
+    found = get_agency(session, scope, agency_id)
+    overview = fleet_overview(session, scope, _today(), agency_id=found.id)
+    sites = list_sites(session, scope, agency_id=found.id)
+    return render_template("agencies/detail.html", agency=found, overview=overview, sites=sites)

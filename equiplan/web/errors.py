@@ -1,0 +1,76 @@
+"""Friendly error pages (and JSON problems under /api/)."""
+
+from __future__ import annotations
+
+from flask import Flask, current_app, render_template, request
+from flask_babel import gettext as _
+from werkzeug.exceptions import HTTPException, InternalServerError
+from werkzeug.exceptions import NotFound as HTTPNotFound
+
+from equiplan.api.problems import problem
+from equiplan.services.errors import Conflict, NotFound, ValidationError
+
+_PAGES = {
+    403: "errors/403.html",
+    404: "errors/404.html",
+    429: "errors/429.html",
+    500: "errors/500.html",
+}
+
+
+def _render(status: int, description: str = "") -> object:
+    if request.path.startswith("/api/"):
+        titles = {
+            403: "Forbidden",
+            404: "Not Found",
+            429: "Too Many Requests",
+            500: "Internal Server Error",
+        }
+        return problem(status, titles.get(status, "Error"), description)
+    template = _PAGES.get(status, "errors/generic.html")
+    return render_template(template, status=status, description=description), status
+
+
+def _http_error(error: HTTPException) -> object:
+    status = error.code or 500
+    if status in _PAGES or request.path.startswith("/api/"):
+        return _render(status, error.description if status not in _PAGES else "")
+    return render_template(
+        "errors/generic.html", status=status, description=error.description
+    ), status
+
+
+def _not_found(_error: NotFound) -> object:
+    # Another agency's object answers exactly like a missing one.
+    return _http_error(HTTPNotFound())
+
+
+def _validation(error: ValidationError) -> object:
+    if request.path.startswith("/api/"):
+        return problem(400, "Bad Request", _("Some fields are invalid."), errors=error.errors)
+    return render_template("errors/generic.html", status=400, description=str(error)), 400
+
+
+def _conflict(_error: Conflict) -> object:
+    detail = _(
+        "Somebody else changed this record after you opened it. "
+        "Reload it and apply your change again."
+    )
+    if request.path.startswith("/api/"):
+        return problem(409, "Conflict", detail)
+    return render_template("errors/generic.html", status=409, description=detail), 409
+
+
+def _unexpected(error: Exception) -> object:
+    if isinstance(error, HTTPException) and not isinstance(error, InternalServerError):
+        return _http_error(error)
+    current_app.logger.exception("unexpected error on %s %s", request.method, request.path)
+    return _render(500)
+
+
+def init_app(app: Flask) -> None:
+    app.register_error_handler(HTTPException, _http_error)
+    app.register_error_handler(NotFound, _not_found)
+    app.register_error_handler(ValidationError, _validation)
+    app.register_error_handler(Conflict, _conflict)
+    app.register_error_handler(Exception, _unexpected)

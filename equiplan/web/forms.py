@@ -1,0 +1,28 @@
+"""WTForms for the server-rendered pages (every form carries a CSRF token)."""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, EmailField, HiddenField, PasswordField, SelectField
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import DataRequired, Email, Length
+
+
+class LoginForm(FlaskForm):
+    email = EmailField(_l("Email"), validators=[DataRequired(), Email(), Length(max=254)])
+    password = PasswordField(_l("Password"), validators=[DataRequired(), Length(max=512)])
+    remember = BooleanField(_l("Keep me signed in on this computer"))
+    next = HiddenField()
+
+
+class LocaleForm(FlaskForm):
+    # Each language is named in itself, so a user can find theirs whatever is shown now.
+    locale = SelectField(
+        _l("Language"), choices=[SelectChoice("lt", "Lietuvių"), SelectChoice("en", "English")]
+    )
+    next = HiddenField()
+
+
+class SignOutForm(FlaskForm):
+    """Signing out is a POST with a CSRF token, so no other site can sign a user out."""
