@@ -48,6 +48,7 @@ class Agency(SQLModel, table=True):
     created_at: datetime = timestamp_field(default_now=True)
     version: int = Field(default=1, sa_column=(_version := version_column()))
     __mapper_args__ = {"version_id_col": _version}
+    del _version  # otherwise pydantic keeps it as a private attribute and deep-copies it
 
 
 class Site(SQLModel, table=True):
@@ -72,3 +73,4 @@ class Site(SQLModel, table=True):
     created_at: datetime = timestamp_field(default_now=True)
     version: int = Field(default=1, sa_column=(_version := version_column()))
     __mapper_args__ = {"version_id_col": _version}
+    del _version  # otherwise pydantic keeps it as a private attribute and deep-copies it

@@ -37,6 +37,7 @@ class EquipmentType(SQLModel, table=True):
     )
     version: int = Field(default=1, sa_column=(_version := version_column()))
     __mapper_args__ = {"version_id_col": _version}
+    del _version  # otherwise pydantic keeps it as a private attribute and deep-copies it
 
 
 class EquipmentModel(SQLModel, table=True):
@@ -52,6 +53,7 @@ class EquipmentModel(SQLModel, table=True):
     end_of_support: date | None = None
     version: int = Field(default=1, sa_column=(_version := version_column()))
     __mapper_args__ = {"version_id_col": _version}
+    del _version  # otherwise pydantic keeps it as a private attribute and deep-copies it
 
 
 class Equipment(SQLModel, table=True):
@@ -89,3 +91,4 @@ class Equipment(SQLModel, table=True):
     updated_at: datetime | None = timestamp_field()
     version: int = Field(default=1, sa_column=(_version := version_column()))
     __mapper_args__ = {"version_id_col": _version}
+    del _version  # otherwise pydantic keeps it as a private attribute and deep-copies it

@@ -37,6 +37,7 @@ class BudgetScenario(SQLModel, table=True):
     updated_at: datetime | None = timestamp_field()
     version: int = Field(default=1, sa_column=(_version := version_column()))
     __mapper_args__ = {"version_id_col": _version}
+    del _version  # otherwise pydantic keeps it as a private attribute and deep-copies it
 
 
 class OptimisationRun(SQLModel, table=True):

@@ -83,3 +83,4 @@ class WorkOrder(SQLModel, table=True):
     notes: str = Field(default="", max_length=4000)
     version: int = Field(default=1, sa_column=(_version := version_column()))
     __mapper_args__ = {"version_id_col": _version}
+    del _version  # otherwise pydantic keeps it as a private attribute and deep-copies it

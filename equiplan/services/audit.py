@@ -150,7 +150,8 @@ def _record_changes(session: OrmSession, _flush: UOWTransaction) -> None:
                     "user_id": actor.user_id,
                     "origin": actor.origin,
                     "entity": table,
-                    "entity_id": inspect(obj).identity[0] if inspect(obj).identity else None,
+                    # New rows have their id by now but no identity key yet (set after the flush).
+                    "entity_id": inspect(obj).mapper.primary_key_from_instance(obj)[0],
                     "agency_id": agency_id,
                     "action": action,
                     "changes": changes,
