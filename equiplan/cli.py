@@ -142,7 +142,8 @@ def main(argv: Sequence[str] | None = None) -> None:
             standalone_mode=False,
         )
     except click.UsageError as error:
-        click.echo(f"equiplan: error: {error.format_message()}", err=True)
+        # One line, whatever click would have printed over several.
+        click.echo(f"equiplan: error: {' '.join(error.format_message().split())}", err=True)
         sys.exit(2)
     except ServiceError as error:
         click.echo(f"equiplan: error: {error}", err=True)

@@ -23,6 +23,7 @@ from equiplan import create_app
 from equiplan.db import get_db, make_engine, normalise_url, upgrade
 from equiplan.extensions import limiter
 from equiplan.models import User
+from tests.factories import TEST_PASSWORD
 
 DEFAULT_PG_URL = "postgresql://postgres@127.0.0.1:5432/equiplan_test"
 SKIPPED_PARTS: dict[str, str] = {}
@@ -39,10 +40,15 @@ def postgres_url() -> str:
 def _ensure_pg_database(url: str) -> None:
     """Create the test database when the server is there but the database is not."""
     parsed = make_url(url)
-    admin = make_engine(parsed.set(database="postgres").render_as_string(hide_password=False), isolation_level="AUTOCOMMIT")
+    admin = make_engine(
+        parsed.set(database="postgres").render_as_string(hide_password=False),
+        isolation_level="AUTOCOMMIT",
+    )
     try:
         with admin.connect() as conn:
-            exists = conn.execute(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": parsed.database}).first()
+            exists = conn.execute(
+                text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": parsed.database}
+            ).first()
             if not exists:
                 conn.execute(text(f'CREATE DATABASE "{parsed.database}"'))
     finally:
@@ -72,7 +78,8 @@ def postgres_engine() -> Iterator[Engine]:
         engine = make_engine(url)
         _reset_pg_schema(engine)
     except Exception as error:  # noqa: BLE001 - any failure to reach the server
-        reason = f"PostgreSQL not available at {make_url(url).render_as_string()}: {type(error).__name__}"
+        where = make_url(url).render_as_string()
+        reason = f"PostgreSQL not available at {where}: {type(error).__name__}"
         if _required("EQUIPLAN_REQUIRE_POSTGRES"):
             pytest.fail(f"{reason} (EQUIPLAN_REQUIRE_POSTGRES=1)")
         SKIPPED_PARTS["PostgreSQL"] = reason
@@ -90,7 +97,9 @@ def backend() -> str:
 
 @pytest.fixture
 def engine(request: pytest.FixtureRequest, backend: str) -> Engine:
-    return request.getfixturevalue("postgres_engine" if backend == "postgresql" else "sqlite_engine")
+    return request.getfixturevalue(
+        "postgres_engine" if backend == "postgresql" else "sqlite_engine"
+    )
 
 
 @pytest.fixture
@@ -106,12 +115,14 @@ def connection(engine: Engine) -> Iterator[Connection]:
 
 @pytest.fixture
 def session(connection: Connection) -> Iterator[Session]:
-    with Session(bind=connection, expire_on_commit=False, join_transaction_mode="create_savepoint") as s:
+    with Session(
+        bind=connection, expire_on_commit=False, join_transaction_mode="create_savepoint"
+    ) as s:
         yield s
 
 
 @pytest.fixture
-def app(engine: Engine, connection: Connection, tmp_path: Path) -> Iterator[Flask]:
+def app(engine: Engine, connection: Connection, tmp_path: Path) -> Flask:
     application = create_app(
         {
             "TESTING": True,
@@ -124,8 +135,8 @@ def app(engine: Engine, connection: Connection, tmp_path: Path) -> Iterator[Flas
     database.engine.dispose()
     database.bind = connection
     limiter.reset()
-    with application.app_context():
-        yield application
+    # No app context is held open here: each request must get its own (own `g`, own session).
+    return application
 
 
 @pytest.fixture
@@ -138,21 +149,25 @@ def runner(app: Flask):  # type: ignore[no-untyped-def]
     return app.test_cli_runner()
 
 
-_CSRF = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"|name="csrf_token" value="([^"]+)"')
+_CSRF = re.compile(
+    r'name="csrf_token" type="hidden" value="([^"]+)"|name="csrf_token" value="([^"]+)"'
+)
 
 
 def csrf_token(client: FlaskClient, path: str = "/login") -> str:
     """The CSRF token from a rendered form (the session cookie carries its twin)."""
-    response = client.get(path)
+    response = client.get(path, follow_redirects=True)
     match = _CSRF.search(response.get_data(as_text=True))
     assert match, f"no CSRF token on {path}"
     return match.group(1) or match.group(2)
 
 
-def sign_in(client: FlaskClient, user: User, password: str = "test-password-1") -> None:
+def sign_in(client: FlaskClient, user: User, password: str = TEST_PASSWORD) -> None:
     """Sign in through the real form (CSRF and all)."""
     token = csrf_token(client)
-    response = client.post("/login", data={"email": user.email, "password": password, "csrf_token": token})
+    response = client.post(
+        "/login", data={"email": user.email, "password": password, "csrf_token": token}
+    )
     assert response.status_code == 302, response.get_data(as_text=True)[:500]
 
 

@@ -41,7 +41,11 @@ def _save(session: Session, obj: Any) -> Any:
 def make_agency(session: Session, code: str | None = None, **fields: Any) -> Agency:
     n = next(_seq)
     code = code or f"AG{n}"
-    defaults = {"name_en": f"Agency {code}", "name_lt": f"Institucija {code}", "kind": "border_guard"}
+    defaults = {
+        "name_en": f"Agency {code}",
+        "name_lt": f"Institucija {code}",
+        "kind": "border_guard",
+    }
     return _save(session, Agency(code=code, **{**defaults, **fields}))
 
 
@@ -72,7 +76,9 @@ def make_type(session: Session, code: str | None = None, **fields: Any) -> Equip
     return _save(session, EquipmentType(code=code or f"T{n}", **{**defaults, **fields}))
 
 
-def make_model(session: Session, equipment_type: EquipmentType | None = None, **fields: Any) -> EquipmentModel:
+def make_model(
+    session: Session, equipment_type: EquipmentType | None = None, **fields: Any
+) -> EquipmentModel:
     n = next(_seq)
     equipment_type = equipment_type or make_type(session)
     defaults = {"manufacturer": "Acme", "name": f"Model {n}"}
@@ -106,7 +112,9 @@ def make_equipment(
     )
 
 
-def make_schedule(session: Session, equipment: Equipment, next_due: date, **fields: Any) -> Schedule:
+def make_schedule(
+    session: Session, equipment: Equipment, next_due: date, **fields: Any
+) -> Schedule:
     defaults = {
         "kind": "calibration",
         "interval_value": 12,
@@ -128,11 +136,17 @@ def make_schedule(session: Session, equipment: Equipment, next_due: date, **fiel
 
 
 def make_work_order(session: Session, equipment: Equipment, **fields: Any) -> WorkOrder:
-    defaults = {"kind": "corrective", "status": "open", "opened_at": datetime(2026, 1, 1, tzinfo=UTC)}
+    defaults = {
+        "kind": "corrective",
+        "status": "open",
+        "opened_at": datetime(2026, 1, 1, tzinfo=UTC),
+    }
     return _save(session, WorkOrder(equipment_id=equipment.id, **{**defaults, **fields}))
 
 
-def open_downtime(session: Session, equipment: Equipment, started: datetime | None = None) -> WorkOrder:
+def open_downtime(
+    session: Session, equipment: Equipment, started: datetime | None = None
+) -> WorkOrder:
     start = started or datetime.now(UTC) - timedelta(hours=5)
     return make_work_order(session, equipment, downtime_start=start, status="in_progress")
 

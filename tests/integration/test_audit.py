@@ -10,7 +10,9 @@ from tests.factories import make_agency, make_equipment, make_schedule, make_use
 def _events(session, entity: str, entity_id: int) -> list[AuditEvent]:  # type: ignore[no-untyped-def]
     return list(
         session.execute(
-            select(AuditEvent).where(AuditEvent.entity == entity, AuditEvent.entity_id == entity_id).order_by(AuditEvent.id)
+            select(AuditEvent)
+            .where(AuditEvent.entity == entity, AuditEvent.entity_id == entity_id)
+            .order_by(AuditEvent.id)
         ).scalars()
     )
 
@@ -32,7 +34,10 @@ def test_create_update_delete_are_recorded_with_who_and_field_changes(session) -
     assert {e.origin for e in (created, updated, deleted)} == {"web"}
     assert {e.agency_id for e in (created, updated, deleted)} == {agency.id}
     assert created.changes["inventory_no"] == [None, item.inventory_no]
-    assert updated.changes == {"notes": ["new", "moved to Medininkai"], "status": ["in_service", "in_repair"]}
+    assert updated.changes == {
+        "notes": ["new", "moved to Medininkai"],
+        "status": ["in_service", "in_repair"],
+    }
     assert deleted.changes["serial_no"] == [item.serial_no, None]
     assert created.at.tzinfo is not None
 
@@ -72,7 +77,9 @@ def test_bulk_loads_record_one_event(session) -> None:  # type: ignore[no-untype
     with acting_as(None, "seed"):
         record_bulk(session, "work_order", 1234, {"source": "synthetic"})
         session.commit()
-    event = session.execute(select(AuditEvent).where(AuditEvent.action == "bulk_create")).scalar_one()
+    event = session.execute(
+        select(AuditEvent).where(AuditEvent.action == "bulk_create")
+    ).scalar_one()
     assert event.origin == "seed"
     assert event.changes == {"count": [None, 1234], "source": [None, "synthetic"]}
 

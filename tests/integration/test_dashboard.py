@@ -8,7 +8,11 @@ from sqlalchemy import select
 from equiplan.domain.status import operational_state
 from equiplan.models import Equipment
 from equiplan.services.dashboard import fleet_overview
-from equiplan.services.equipment_status import calibration_overdue, is_operational, open_corrective_downtime
+from equiplan.services.equipment_status import (
+    calibration_overdue,
+    is_operational,
+    open_corrective_downtime,
+)
 from equiplan.services.scoping import Scope, scope_for
 from tests.factories import (
     make_agency,
@@ -86,7 +90,9 @@ def test_one_agency_of_the_scope_with_sites(session, fleet) -> None:  # type: ig
 
 def test_sql_rule_agrees_with_the_domain_rule(session, fleet) -> None:  # type: ignore[no-untyped-def]
     rows = session.execute(
-        select(Equipment, is_operational(TODAY), calibration_overdue(TODAY), open_corrective_downtime())
+        select(
+            Equipment, is_operational(TODAY), calibration_overdue(TODAY), open_corrective_downtime()
+        )
     ).all()
     for item, sql_operational, overdue, downtime in rows:
         expected = operational_state(item.status, bool(overdue), bool(downtime)).operational

@@ -22,7 +22,10 @@ def empty_database_url(backend: str, tmp_path, request: pytest.FixtureRequest) -
     request.getfixturevalue("postgres_engine")  # skips or fails like every PostgreSQL test
     url = make_url(postgres_url())
     scratch = f"{url.database}_migrations"
-    admin = make_engine(url.set(database="postgres").render_as_string(hide_password=False), isolation_level="AUTOCOMMIT")
+    admin = make_engine(
+        url.set(database="postgres").render_as_string(hide_password=False),
+        isolation_level="AUTOCOMMIT",
+    )
     with admin.connect() as conn:
         conn.execute(text(f'DROP DATABASE IF EXISTS "{scratch}"'))
         conn.execute(text(f'CREATE DATABASE "{scratch}"'))
@@ -59,7 +62,10 @@ def test_downgrade_to_base_and_up_again(empty_database_url: str) -> None:
 
 def test_audit_table_is_append_only_in_the_database(session) -> None:  # type: ignore[no-untyped-def]
     session.execute(
-        text("INSERT INTO audit_event (at, origin, entity, action, changes) VALUES (CURRENT_TIMESTAMP, 'test', 'x', 'create', '{}')")
+        text(
+            "INSERT INTO audit_event (at, origin, entity, action, changes) "
+            "VALUES (CURRENT_TIMESTAMP, 'test', 'x', 'create', '{}')"
+        )
     )
     for statement in ("UPDATE audit_event SET entity = 'y'", "DELETE FROM audit_event"):
         with pytest.raises(DBAPIError, match="append-only"), session.begin_nested():

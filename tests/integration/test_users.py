@@ -1,8 +1,8 @@
 """User accounts: creation rules and sign-in checks."""
 
 import pytest
-from sqlalchemy import func, select
 from flask_babel import force_locale
+from sqlalchemy import func, select
 
 from equiplan.models import User
 from equiplan.services.errors import ValidationError
@@ -12,13 +12,19 @@ from tests.factories import make_agency
 
 @pytest.fixture(autouse=True)
 def _english(app):  # type: ignore[no-untyped-def]
-    with force_locale("en"):
+    with app.app_context(), force_locale("en"):
         yield
 
 
 def test_create_user_hashes_the_password_and_normalises_the_email(session) -> None:  # type: ignore[no-untyped-def]
     make_agency(session, "VSAT")
-    user = create_user(session, email=" Jonas@VSAT.lt ", password="long-enough-1", role="officer", agency_code="vsat")
+    user = create_user(
+        session,
+        email=" Jonas@VSAT.lt ",
+        password="long-enough-1",
+        role="officer",
+        agency_code="vsat",
+    )
     assert user.email == "jonas@vsat.lt"
     assert user.password_hash.startswith("scrypt:")
     assert "long-enough-1" not in user.password_hash
@@ -40,7 +46,9 @@ def test_agency_roles_need_a_known_agency(session) -> None:  # type: ignore[no-u
         create_user(session, email="a@b.lt", password="long-enough-1", role="viewer")
     assert caught.value.errors == {"agency": "Officers and viewers must belong to an agency."}
     with pytest.raises(ValidationError) as caught:
-        create_user(session, email="a@b.lt", password="long-enough-1", role="officer", agency_code="NOPE")
+        create_user(
+            session, email="a@b.lt", password="long-enough-1", role="officer", agency_code="NOPE"
+        )
     assert caught.value.errors == {"agency": "Unknown agency code: NOPE."}
 
 

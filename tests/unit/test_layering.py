@@ -5,7 +5,15 @@ from pathlib import Path
 
 import equiplan.domain
 
-FORBIDDEN = {"flask", "flask_babel", "flask_login", "sqlmodel", "sqlalchemy", "werkzeug", "equiplan.models"}
+FORBIDDEN = {
+    "flask",
+    "flask_babel",
+    "flask_login",
+    "sqlmodel",
+    "sqlalchemy",
+    "werkzeug",
+    "equiplan.models",
+}
 
 
 def _imports(path: Path) -> set[str]:
@@ -26,7 +34,10 @@ def test_domain_imports_neither_flask_nor_the_orm() -> None:
     domain_dir = Path(equiplan.domain.__file__).parent
     files = sorted(domain_dir.rglob("*.py"))
     assert files, "the domain package has no modules"
-    offenders = {str(f.relative_to(domain_dir)): sorted(n for n in _imports(f) if _forbidden(n)) for f in files}
+    offenders = {
+        str(f.relative_to(domain_dir)): sorted(n for n in _imports(f) if _forbidden(n))
+        for f in files
+    }
     assert {f: names for f, names in offenders.items() if names} == {}
 
 

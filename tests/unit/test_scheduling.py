@@ -39,12 +39,18 @@ def test_fixed_anchor_keeps_the_rhythm_when_work_is_early_or_late() -> None:
 
 def test_fixed_anchor_skips_occurrences_missed_entirely() -> None:
     quarterly = Interval(3, IntervalUnit.MONTHS)
-    assert next_due(date(2026, 1, 10), date(2026, 8, 1), quarterly, Anchor.FIXED) == date(2026, 10, 10)
+    assert next_due(date(2026, 1, 10), date(2026, 8, 1), quarterly, Anchor.FIXED) == date(
+        2026, 10, 10
+    )
 
 
 def test_completion_anchor_restarts_at_completion() -> None:
-    assert next_due(date(2026, 3, 1), date(2026, 3, 20), YEARLY, Anchor.COMPLETION) == date(2027, 3, 20)
-    assert next_due(date(2026, 3, 1), date(2026, 2, 1), YEARLY, Anchor.COMPLETION) == date(2027, 2, 1)
+    assert next_due(date(2026, 3, 1), date(2026, 3, 20), YEARLY, Anchor.COMPLETION) == date(
+        2027, 3, 20
+    )
+    assert next_due(date(2026, 3, 1), date(2026, 2, 1), YEARLY, Anchor.COMPLETION) == date(
+        2027, 2, 1
+    )
 
 
 def test_overdue_only_after_the_grace_window() -> None:

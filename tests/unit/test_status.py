@@ -4,7 +4,9 @@ from equiplan.domain.status import NotOperationalReason, operational_state
 
 
 def test_in_service_and_nothing_wrong_is_operational() -> None:
-    state = operational_state("in_service", calibration_overdue=False, open_corrective_downtime=False)
+    state = operational_state(
+        "in_service", calibration_overdue=False, open_corrective_downtime=False
+    )
     assert state.operational
     assert state.reasons == ()
 
@@ -20,11 +22,15 @@ def test_every_reason_is_reported() -> None:
 
 
 def test_overdue_calibration_alone_makes_it_not_operational() -> None:
-    state = operational_state("in_service", calibration_overdue=True, open_corrective_downtime=False)
+    state = operational_state(
+        "in_service", calibration_overdue=True, open_corrective_downtime=False
+    )
     assert not state.operational
     assert state.reasons == (NotOperationalReason.CALIBRATION_OVERDUE,)
 
 
 def test_open_downtime_alone_makes_it_not_operational() -> None:
-    state = operational_state("in_service", calibration_overdue=False, open_corrective_downtime=True)
+    state = operational_state(
+        "in_service", calibration_overdue=False, open_corrective_downtime=True
+    )
     assert state.reasons == (NotOperationalReason.OPEN_DOWNTIME,)

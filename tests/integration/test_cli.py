@@ -1,0 +1,132 @@
+"""The `equiplan` command: subprocesses for exit codes and messages; the runner for the rest."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+
+from equiplan.models import User
+from tests.factories import make_agency
+
+EQUIPLAN = str(Path(sys.executable).parent / "equiplan")
+
+
+def _run(
+    *args: str, stdin: str = "", env_extra: dict[str, str] | None = None, cwd: Path | None = None
+):  # type: ignore[no-untyped-def]
+    env = {**os.environ, **(env_extra or {})}
+    return subprocess.run(
+        [EQUIPLAN, *args],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+        cwd=cwd,
+        check=False,
+    )
+
+
+@pytest.fixture
+def database_url(tmp_path: Path) -> str:
+    return f"sqlite:///{tmp_path / 'cli.db'}"
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("no-such-command",),
+        ("serve", "--port", "not-a-number"),
+        ("user", "create", "--email", "a@b.lt"),
+        ("user", "create", "--email", "a@b.lt", "--role", "boss", "--password", "long-enough-1"),
+        ("seed", "synthetic", "--equipment", "0"),
+        ("db", "upgrade", "--no-such-flag"),
+    ],
+)
+def test_wrong_arguments_give_one_line_and_exit_code_2(
+    args: tuple[str, ...], database_url: str, tmp_path: Path
+) -> None:
+    result = _run(*args, env_extra={"EQUIPLAN_DATABASE_URL": database_url}, cwd=tmp_path)
+    assert result.returncode == 2, result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith("equiplan: error: ")
+    assert "Traceback" not in result.stderr
+
+
+def test_db_upgrade_then_user_create_prompts_for_the_password(
+    database_url: str, tmp_path: Path
+) -> None:
+    env = {"EQUIPLAN_DATABASE_URL": database_url}
+    assert _run("db", "upgrade", env_extra=env, cwd=tmp_path).returncode == 0
+    result = _run(
+        "user",
+        "create",
+        "--email",
+        "Chief@NSSC.lt",
+        "--role",
+        "admin",
+        stdin="long-enough-1\nlong-enough-1\n",
+        env_extra=env,
+        cwd=tmp_path,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "Created admin chief@nssc.lt" in result.stdout
+    again = _run(
+        "user",
+        "create",
+        "--email",
+        "chief@nssc.lt",
+        "--role",
+        "admin",
+        "--password",
+        "long-enough-1",
+        env_extra=env,
+        cwd=tmp_path,
+    )
+    assert again.returncode == 2
+    assert again.stderr.strip() == "equiplan: error: email: A user with this email already exists."
+
+
+def test_flask_cli_works_too(database_url: str, tmp_path: Path) -> None:
+    flask = str(Path(sys.executable).parent / "flask")
+    result = subprocess.run(
+        [flask, "--app", "equiplan", "db", "upgrade"],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "EQUIPLAN_DATABASE_URL": database_url},
+        cwd=tmp_path,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "Database is at revision head." in result.stdout
+
+
+def test_user_create_in_process(app, session, runner) -> None:  # type: ignore[no-untyped-def]
+    make_agency(session, "VSAT")
+    result = runner.invoke(
+        args=["user", "create", "--email", "o@vsat.lt", "--role", "officer", "--agency", "VSAT"],
+        input="long-enough-1\nlong-enough-1\n",
+    )
+    assert result.exit_code == 0, result.output
+    user = session.execute(select(User).where(User.email == "o@vsat.lt")).scalar_one()
+    assert (user.role, user.agency_id is not None) == ("officer", True)
+    bad = runner.invoke(
+        args=[
+            "user",
+            "create",
+            "--email",
+            "v@vsat.lt",
+            "--role",
+            "viewer",
+            "--password",
+            "long-enough-1",
+        ]
+    )
+    assert bad.exit_code == 2
+    assert "Officers and viewers must belong to an agency." in bad.output
+    assert session.execute(select(func.count(User.id))).scalar_one() == 1
