@@ -8,6 +8,8 @@ from __future__ import annotations
 import sys
 import time
 from collections.abc import Sequence
+from datetime import datetime
+from zoneinfo import ZoneInfo
 
 import click
 from flask import Flask, current_app
@@ -118,13 +120,54 @@ def serve(host: str, port: int) -> None:
     """Run the all-in-one embedded server (web app and background jobs in one process)."""
     from werkzeug.serving import run_simple
 
+    from equiplan.scheduler import build_scheduler
+
     app = current_app._get_current_object()  # type: ignore[attr-defined]
+    # The jobs run in this process, started here (never in create_app) and exactly once:
+    # the reloader is off, so there is no second process to start them again.
+    scheduler = build_scheduler(app, blocking=False)
+    scheduler.start()
     click.echo(f"equiplan serving on http://{host}:{port}/ (Ctrl+C to stop)")
-    run_simple(host, port, app, threaded=True, use_reloader=False, use_debugger=False)
+    try:
+        run_simple(host, port, app, threaded=True, use_reloader=False, use_debugger=False)
+    finally:
+        scheduler.shutdown(wait=False)
+
+
+@click.command("scheduler")
+@with_appcontext
+@click.option("--once", is_flag=True, help="Run every job once and exit.")
+@click.option(
+    "--now", "now_text", default=None, help="With --once: run as of this ISO-8601 moment."
+)
+def scheduler_command(once: bool, now_text: str | None) -> None:
+    """Run the background jobs (reminders, outbox) — the production scheduler process."""
+    from equiplan.scheduler import build_scheduler, run_once
+
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    if now_text is not None and not once:
+        raise click.UsageError("--now is only allowed with --once")
+    if once:
+        now = _parse_moment(now_text) if now_text else None
+        for job_id, outcome in run_once(app, now).items():
+            click.echo(f"{job_id}: {outcome}")
+        return
+    click.echo("equiplan scheduler running (Ctrl+C to stop)")
+    build_scheduler(app, blocking=True).start()
+
+
+def _parse_moment(text: str) -> datetime:
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        raise click.BadParameter(f"not an ISO-8601 moment: {text!r}", param_hint="--now") from None
+    return (
+        moment if moment.tzinfo else moment.replace(tzinfo=ZoneInfo(current_app.config["TIMEZONE"]))
+    )
 
 
 def register_commands(app: Flask) -> None:
-    for command in (db_cli, seed_cli, user_cli, serve):
+    for command in (db_cli, seed_cli, user_cli, serve, scheduler_command):
         app.cli.add_command(command)
 
 

@@ -44,6 +44,8 @@ def database_url(tmp_path: Path) -> str:
         ("user", "create", "--email", "a@b.lt", "--role", "boss", "--password", "long-enough-1"),
         ("seed", "synthetic", "--equipment", "0"),
         ("db", "upgrade", "--no-such-flag"),
+        ("scheduler", "--once", "--now", "yesterday"),
+        ("scheduler", "--now", "2026-11-21T08:00"),
     ],
 )
 def test_wrong_arguments_give_one_line_and_exit_code_2(
@@ -130,3 +132,18 @@ def test_user_create_in_process(app, session, runner) -> None:  # type: ignore[n
     assert bad.exit_code == 2
     assert "Officers and viewers must belong to an agency." in bad.output
     assert session.execute(select(func.count(User.id))).scalar_one() == 1
+
+
+def test_scheduler_once_delivers_the_outbox(app, session, runner) -> None:  # type: ignore[no-untyped-def]
+    from pathlib import Path
+
+    from equiplan.models import OutboxMessage
+    from equiplan.services.mail import queue_mail
+
+    queue_mail(session, to="officer@vsat.lt", subject="Terminas", body_text="Tekstas")
+    session.commit()
+    result = runner.invoke(args=["scheduler", "--once", "--now", "2030-01-01T08:00"])
+    assert result.exit_code == 0, result.output
+    assert "outbox-flush: sent 1, retried 0, failed 0" in result.output
+    assert session.execute(select(OutboxMessage.status)).scalars().all() == ["sent"]
+    assert len(list(Path(app.config["OUTBOX_DIR"]).glob("*.eml"))) == 1
