@@ -1,4 +1,4 @@
-"""`pip install .` (not only editable) ships templates, migrations, seeds and compiled catalogues."""
+"""`pip install .` (not only editable) ships templates, migrations, seeds and catalogues."""
 
 import subprocess
 import sys
