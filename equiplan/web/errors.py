@@ -61,11 +61,23 @@ def _conflict(_error: Conflict) -> object:
     return render_template("errors/generic.html", status=409, description=detail), 409
 
 
+_BARE_500 = (
+    "<!doctype html><title>500</title><h1>Something went wrong on our side</h1>"
+    "<p>The error has been logged; try again in a moment.</p>"
+)
+
+
 def _unexpected(error: Exception) -> object:
     if isinstance(error, HTTPException) and not isinstance(error, InternalServerError):
         return _http_error(error)
     current_app.logger.exception("unexpected error on %s %s", request.method, request.path)
-    return _render(500)
+    try:
+        return _render(500)
+    except Exception:
+        # The page itself needs the database (the signed-in user); when that is what broke,
+        # answer with a page that needs nothing.
+        current_app.logger.exception("the error page failed too")
+        return _BARE_500, 500
 
 
 def init_app(app: Flask) -> None:
