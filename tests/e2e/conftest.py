@@ -126,7 +126,7 @@ def e2e_database(tmp_path_factory: pytest.TempPathFactory) -> Path:
     env = _server_env(f"sqlite:///{path}")
     equiplan = str(Path(sys.executable).parent / "equiplan")
     _run([equiplan, "db", "upgrade"], env)
-    _run([sys.executable, "/tmp/interim_seed.py"], env)  # INTERIM
+    _run([equiplan, "seed", "demo"], env)
     return path
 
 

@@ -52,9 +52,24 @@ def _new_page(browser: Any, problems: list[str]) -> Any:
     context = browser.new_context(locale="lt-LT", viewport={"width": 1280, "height": 900})
     context.set_default_timeout(10_000)
     page = context.new_page()
-    page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
+
+    def on_console(message: Any) -> None:
+        url = message.location.get("url", "")
+        # Chromium asks for /favicon.ico on its own and logs the 404; the pages declare no icon.
+        if message.type == "error" and not url.endswith("/favicon.ico"):
+            problems.append(f"{message.text} ({url})")
+
+    page.on("console", on_console)
     page.on("pageerror", lambda error: problems.append(f"uncaught: {error}"))
+    page.on(
+        "response",
+        lambda r: problems.append(f"HTTP {r.status} for {r.url}") if r.status >= 400 else None,
+    )
     return page
+
+
+def _table(page: Any, caption: str) -> Any:
+    return page.locator("table", has=page.locator("caption", has_text=caption))
 
 
 def _sign_in(page: Any, base_url: str, expect: Any) -> None:
@@ -98,7 +113,7 @@ def test_officer_signs_in_sees_own_agency_and_switches_language(
     fleet = _fleet_by_agency(e2e_database)
     assert fleet.get(OWN_AGENCY, 0) > 0, f"the demo data gives {OWN_AGENCY} no equipment: {fleet}"
     assert fleet.get(OTHER_AGENCY, 0) > 0, f"the demo data gives {OTHER_AGENCY} none: {fleet}"
-    by_agency = page.locator("table", has=page.locator("caption", has_text=TEXT["lt"]["by_agency"]))
+    by_agency = _table(page, TEXT["lt"]["by_agency"])
     rows = by_agency.locator("tbody tr")
     expect(rows).to_have_count(1)
     codes = [code.strip() for code in rows.locator("th a").all_inner_texts()]
@@ -111,7 +126,9 @@ def test_officer_signs_in_sees_own_agency_and_switches_language(
 
     # Lithuanian → English; the choice is saved on the account, so it survives a reload...
     _switch_language(page, "en", expect)
-    expect(by_agency.locator("caption")).to_have_text(TEXT["en"]["by_agency"])
+    expect(_table(page, TEXT["en"]["by_agency"]).locator("tbody tr th a")).to_have_text(
+        [OWN_AGENCY]
+    )
     page.reload()
     _expect_language(page, "en", expect)
 
@@ -129,4 +146,4 @@ def test_officer_signs_in_sees_own_agency_and_switches_language(
 
     csp = [text for text in problems if "Content Security Policy" in text]
     assert not csp, "Content-Security-Policy violations:\n" + "\n".join(csp)
-    assert not problems, "errors in the browser console:\n" + "\n".join(problems)
+    assert not problems, "browser errors (console, uncaught, HTTP >= 400):\n" + "\n".join(problems)
