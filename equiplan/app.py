@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 from pathlib import Path
 from typing import Any
 
@@ -34,7 +35,9 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app = Flask(
         "equiplan",
         template_folder=str(resource_path("templates")),
-        instance_path=(config or {}).get("INSTANCE_PATH") or None,
+        instance_path=(config or {}).get("INSTANCE_PATH")
+        or os.environ.get("EQUIPLAN_INSTANCE_PATH")
+        or None,
         instance_relative_config=True,
     )
     app.config.update(load_config(Path(app.instance_path), config))

@@ -88,6 +88,10 @@ def _server_env(database_url: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("EQUIPLAN_")}
     env.update(
         EQUIPLAN_DATABASE_URL=database_url,
+        # Keep the instance folder (secret, outbox) inside the test's temporary folder too.
+        EQUIPLAN_INSTANCE_PATH=str(
+            Path(database_url.removeprefix("sqlite:///")).parent / "instance"
+        ),
         EQUIPLAN_SECRET_KEY=SECRET_KEY,
         EQUIPLAN_DEFAULT_LOCALE="lt",
         EQUIPLAN_LOG_LEVEL="WARNING",

@@ -54,10 +54,8 @@ def _new_page(browser: Any, problems: list[str]) -> Any:
     page = context.new_page()
 
     def on_console(message: Any) -> None:
-        url = message.location.get("url", "")
-        # Chromium asks for /favicon.ico on its own and logs the 404; the pages declare no icon.
-        if message.type == "error" and not url.endswith("/favicon.ico"):
-            problems.append(f"{message.text} ({url})")
+        if message.type == "error":
+            problems.append(f"{message.text} ({message.location.get('url', '')})")
 
     page.on("console", on_console)
     page.on("pageerror", lambda error: problems.append(f"uncaught: {error}"))
