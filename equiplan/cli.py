@@ -5,6 +5,7 @@ Wrong arguments and bad input end with a one-line message on stderr and exit cod
 
 from __future__ import annotations
 
+import logging
 import sys
 import time
 from collections.abc import Sequence
@@ -12,10 +13,13 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 import click
+from alembic.util.exc import CommandError as AlembicCommandError
 from flask import Flask, current_app
 from flask.cli import AppGroup, FlaskGroup, with_appcontext
 from flask_babel import force_locale
+from sqlalchemy.exc import ArgumentError, OperationalError, ProgrammingError
 
+from equiplan.config import ConfigError
 from equiplan.db import session_scope, upgrade
 from equiplan.services.audit import acting_as
 from equiplan.services.errors import ServiceError, ValidationError
@@ -31,6 +35,7 @@ user_cli = AppGroup("user", help="User accounts.")
 )
 def db_upgrade(revision: str) -> None:
     """Apply the migrations to the configured database."""
+    logging.getLogger("alembic").setLevel(logging.WARNING)  # errors stay one line
     upgrade(current_app.config["DATABASE_URL"], revision)
     click.echo(f"Database is at revision {revision}.")
 
@@ -47,6 +52,12 @@ def seed_demo_command() -> None:
         ", ".join(f"{name} {count}" for name, count in created.items() if count) or "nothing new"
     )
     click.echo(f"Demo data loaded in {time.perf_counter() - started:.1f} s: {summary}.")
+    if created.get("app_user"):
+        click.echo(
+            "WARNING: demo accounts with the published password 'equiplan-demo' were created "
+            "(admin@demo.lt and others). Never load demo data into a production database.",
+            err=True,
+        )
 
 
 @seed_cli.command("synthetic")
@@ -188,8 +199,19 @@ def main(argv: Sequence[str] | None = None) -> None:
         # One line, whatever click would have printed over several.
         click.echo(f"equiplan: error: {' '.join(error.format_message().split())}", err=True)
         sys.exit(2)
-    except ServiceError as error:
-        click.echo(f"equiplan: error: {error}", err=True)
+    except (ServiceError, ConfigError, AlembicCommandError) as error:
+        click.echo(f"equiplan: error: {' '.join(str(error).split())}", err=True)
+        sys.exit(2)
+    except ArgumentError as error:
+        click.echo(
+            f"equiplan: error: EQUIPLAN_DATABASE_URL: {' '.join(str(error).split())}", err=True
+        )
+        sys.exit(2)
+    except (OperationalError, ProgrammingError) as error:
+        # Unreachable server or a schema that is not there (yet): say so in one line.
+        reason = " ".join(str(error.orig).split())[:300]
+        hint = "is the database running, and was `equiplan db upgrade` run?"
+        click.echo(f"equiplan: error: database: {reason} ({hint})", err=True)
         sys.exit(2)
     except click.ClickException as error:
         click.echo(f"equiplan: error: {error.format_message()}", err=True)

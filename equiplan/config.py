@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import secrets
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -21,9 +22,15 @@ ENV_SETTINGS: dict[str, Any] = {
     "LOGIN_LIMIT_PER_ACCOUNT": "5 per minute;20 per hour",
     "LOGIN_LIMIT_PER_ADDRESS": "20 per minute;200 per hour",
     "LOG_LEVEL": "INFO",
+    # How many reverse proxies in front of the app set X-Forwarded-For/-Proto (0: none).
+    "TRUSTED_PROXIES": "0",
 }
 
 SUPPORTED_LOCALES = ("lt", "en")
+
+
+class ConfigError(ValueError):
+    """A setting has a value equiplan cannot use."""
 
 
 def _coerce(default: Any, raw: str) -> Any:
@@ -45,8 +52,13 @@ def load_config(instance_path: Path, overrides: dict[str, Any] | None = None) ->
         values["DATABASE_URL"] = f"sqlite:///{instance_path / 'equiplan.db'}"
     if not values.get("SECRET_KEY"):
         values["SECRET_KEY"] = _instance_secret(instance_path)
+    if not str(values["TRUSTED_PROXIES"]).isdigit():
+        raise ConfigError(
+            f"EQUIPLAN_TRUSTED_PROXIES must be a whole number, not {values['TRUSTED_PROXIES']!r}"
+        )
+    values["TRUSTED_PROXIES"] = int(values["TRUSTED_PROXIES"])
     if values["DEFAULT_LOCALE"] not in SUPPORTED_LOCALES:
-        raise ValueError(
+        raise ConfigError(
             f"EQUIPLAN_DEFAULT_LOCALE must be one of {', '.join(SUPPORTED_LOCALES)}, "
             f"not {values['DEFAULT_LOCALE']!r}"
         )
@@ -58,6 +70,9 @@ def load_config(instance_path: Path, overrides: dict[str, Any] | None = None) ->
         REMEMBER_COOKIE_HTTPONLY=True,
         REMEMBER_COOKIE_SAMESITE="Lax",
         REMEMBER_COOKIE_SECURE=bool(values["SECURE_COOKIES"]),
+        # "Keep me signed in" lasts two weeks, not Flask-Login's default year.
+        REMEMBER_COOKIE_DURATION=timedelta(days=14),
+        PERMANENT_SESSION_LIFETIME=timedelta(hours=12),
         BOOTSTRAP_SERVE_LOCAL=True,
         BABEL_DEFAULT_LOCALE=values["DEFAULT_LOCALE"],
         BABEL_DEFAULT_TIMEZONE=values["TIMEZONE"],
@@ -72,7 +87,13 @@ def load_config(instance_path: Path, overrides: dict[str, Any] | None = None) ->
 def _instance_secret(instance_path: Path) -> str:
     """Generate the session secret once per instance so sessions survive restarts."""
     path = instance_path / "secret_key"
-    if not path.exists():
-        path.write_text(secrets.token_hex(32))
-        path.chmod(0o600)
+    try:
+        # O_EXCL: when several workers start at once, exactly one writes the key and all read
+        # the same one; 0o600 from the start, never world-readable even for a moment.
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        pass
+    else:
+        with os.fdopen(descriptor, "w") as handle:
+            handle.write(secrets.token_hex(32))
     return path.read_text().strip()

@@ -53,7 +53,10 @@ def _configure_sqlite(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Connection) -> None:
-        connection.exec_driver_sql("BEGIN")
+        # IMMEDIATE takes the write lock up front: a transaction that read first and then
+        # writes would otherwise fail at once ("database is locked") whenever another
+        # connection committed in between, which busy_timeout cannot help with.
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 class Database:

@@ -9,6 +9,8 @@ from sqlalchemy import Integer, cast, func, select
 from sqlmodel import Session
 
 from equiplan.models import Agency, Equipment, EquipmentModel, EquipmentType, Site
+from equiplan.models.equipment import EQUIPMENT_STATUSES
+from equiplan.services.agencies import list_agencies
 from equiplan.services.equipment_status import calibration_overdue, in_fleet, is_operational
 from equiplan.services.scoping import Scope, scoped
 
@@ -80,7 +82,7 @@ def fleet_overview(
     totals = session.execute(
         scoped(select(*_counts(today)).where(in_fleet(), *narrow), Equipment, scope)
     ).one()
-    by_status = dict(
+    found_statuses = dict(
         session.execute(
             scoped(
                 select(Equipment.status, func.count(Equipment.id)).where(*narrow), Equipment, scope
@@ -118,6 +120,10 @@ def fleet_overview(
         if agency_id is not None
         else []
     )
+    # In the order of the status life cycle, not alphabetically in some language.
+    by_status = {
+        status: found_statuses[status] for status in EQUIPMENT_STATUSES if status in found_statuses
+    }
     return FleetOverview(
         total=totals[0],
         operational=totals[1],
@@ -127,3 +133,11 @@ def fleet_overview(
         by_type=by_type,
         by_site=by_site,
     )
+
+
+def agencies_with_counts(
+    session: Session, scope: Scope, today: date
+) -> list[tuple[Agency, GroupCount | None]]:
+    """Every agency in scope with its fleet counts (None when it has no equipment)."""
+    counts = {group.id: group for group in fleet_overview(session, scope, today).by_agency}
+    return [(agency, counts.get(agency.id)) for agency in list_agencies(session, scope)]

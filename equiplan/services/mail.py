@@ -120,7 +120,10 @@ class _Transport:
             )
         else:
             smtp = smtplib.SMTP(host, port or 25, timeout=timeout)
-            if "starttls=1" in (url.query or ""):
+            # Credentials never travel in clear text: STARTTLS whenever a user name is given,
+            # or when asked for with ?starttls=1 (?starttls=0 turns it off for a local relay).
+            query = url.query or ""
+            if "starttls=1" in query or (url.username and "starttls=0" not in query):
                 smtp.starttls(context=ssl.create_default_context())
         if url.username:
             smtp.login(unquote(url.username), unquote(url.password or ""))

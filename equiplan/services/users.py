@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from email_validator import EmailNotValidError, validate_email
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlmodel import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -89,7 +89,9 @@ def authenticate(session: Session, email: str, password: str) -> User | None:
         return None
     if not check_password_hash(user.password_hash, password):
         return None
-    user.last_login_at = utcnow()
+    # A plain UPDATE: recording a sign-in must not bump the optimistic-locking version (two
+    # sign-ins at once would conflict, and so would an admin editing the account meanwhile).
+    session.execute(update(User).where(User.id == user.id).values(last_login_at=utcnow()))
     session.commit()
     return user
 

@@ -2,20 +2,22 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 from flask import Blueprint, current_app, render_template
 from flask_login import current_user
 
 from equiplan.db import get_session
-from equiplan.services.agencies import get_agency, list_agencies, list_sites
+from equiplan.services.agencies import get_agency, list_sites
 from equiplan.services.clock import local_today
-from equiplan.services.dashboard import fleet_overview
+from equiplan.services.dashboard import agencies_with_counts, fleet_overview
 from equiplan.services.scoping import scope_for
 from equiplan.web.policy import signed_in
 
 bp = Blueprint("dashboard", __name__)
 
 
-def _today():  # type: ignore[no-untyped-def]
+def _today() -> date:
     return local_today(current_app.config["TIMEZONE"])
 
 
@@ -23,20 +25,18 @@ def _today():  # type: ignore[no-untyped-def]
 @signed_in
 def index() -> str:
     scope = scope_for(current_user)
-    overview = fleet_overview(get_session(), scope, _today())
-    return render_template("dashboard.html", overview=overview, today=_today())
+    today = _today()
+    overview = fleet_overview(get_session(), scope, today)
+    return render_template(
+        "dashboard.html", overview=overview, today=today, all_agencies=scope.all_agencies
+    )
 
 
 @bp.route("/agencies")
 @signed_in
 def agencies() -> str:
-    session = get_session()
-    scope = scope_for(current_user)
-    overview = fleet_overview(session, scope, _today())
-    counts = {group.id: group for group in overview.by_agency}
-    return render_template(
-        "agencies/list.html", agencies=list_agencies(session, scope), counts=counts
-    )
+    rows = agencies_with_counts(get_session(), scope_for(current_user), _today())
+    return render_template("agencies/list.html", rows=rows)
 
 
 @bp.route("/agencies/<int:agency_id>")

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from flask import Flask, current_app, render_template, request
 from flask_babel import gettext as _
+from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException, InternalServerError
 from werkzeug.exceptions import NotFound as HTTPNotFound
 
-from equiplan.api.problems import problem
 from equiplan.services.errors import Conflict, NotFound, ValidationError
+from equiplan.web.problems import problem
 
 _PAGES = {
     403: "errors/403.html",
@@ -51,7 +52,7 @@ def _validation(error: ValidationError) -> object:
     return render_template("errors/generic.html", status=400, description=str(error)), 400
 
 
-def _conflict(_error: Conflict) -> object:
+def _conflict(_error: Conflict | StaleDataError) -> object:
     detail = _(
         "Somebody else changed this record after you opened it. "
         "Reload it and apply your change again."
@@ -85,4 +86,6 @@ def init_app(app: Flask) -> None:
     app.register_error_handler(NotFound, _not_found)
     app.register_error_handler(ValidationError, _validation)
     app.register_error_handler(Conflict, _conflict)
+    # The optimistic lock fired in a flush that no service turned into a Conflict itself.
+    app.register_error_handler(StaleDataError, _conflict)
     app.register_error_handler(Exception, _unexpected)

@@ -12,8 +12,8 @@ from typing import Any, TypeVar
 from flask import Flask, abort, current_app, redirect, request, url_for
 from flask_login import current_user
 
-from equiplan.api.problems import problem
 from equiplan.domain.roles import ALL_ROLES, Role
+from equiplan.web.problems import problem
 
 F = TypeVar("F", bound=Callable[..., Any])
 
