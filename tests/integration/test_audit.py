@@ -2,7 +2,7 @@
 
 from sqlalchemy import select
 
-from equiplan.models import AuditEvent, User
+from equiplan.models import AuditEvent
 from equiplan.services.audit import acting_as, record_bulk
 from tests.factories import make_agency, make_equipment, make_schedule, make_user
 
@@ -82,7 +82,3 @@ def test_bulk_loads_record_one_event(session) -> None:  # type: ignore[no-untype
     ).scalar_one()
     assert event.origin == "seed"
     assert event.changes == {"count": [None, 1234], "source": [None, "synthetic"]}
-
-
-def test_user_model_is_audited_under_its_table_name(session) -> None:  # type: ignore[no-untyped-def]
-    assert User.__tablename__ == "app_user"

@@ -46,6 +46,9 @@ def database_url(tmp_path: Path) -> str:
         ("db", "upgrade", "--no-such-flag"),
         ("scheduler", "--once", "--now", "yesterday"),
         ("scheduler", "--now", "2026-11-21T08:00"),
+        ("db", "upgrade", "--revision", "no-such-revision"),
+        # The database was never migrated.
+        ("user", "create", "--email", "a@b.lt", "--role", "admin", "--password", "long-enough-1"),
     ],
 )
 def test_wrong_arguments_give_one_line_and_exit_code_2(
@@ -147,3 +150,36 @@ def test_scheduler_once_delivers_the_outbox(app, session, runner) -> None:  # ty
     assert "outbox-flush: sent 1, retried 0, failed 0" in result.output
     assert session.execute(select(OutboxMessage.status)).scalars().all() == ["sent"]
     assert len(list(Path(app.config["OUTBOX_DIR"]).glob("*.eml"))) == 1
+
+
+@pytest.mark.parametrize(
+    ("env", "message"),
+    [
+        ({"EQUIPLAN_DEFAULT_LOCALE": "de"}, "EQUIPLAN_DEFAULT_LOCALE must be one of lt, en"),
+        ({"EQUIPLAN_DATABASE_URL": "nonsense"}, "EQUIPLAN_DATABASE_URL: Could not parse"),
+        (
+            {"EQUIPLAN_DATABASE_URL": "postgresql://postgres@127.0.0.1:1/none"},
+            "database: connection",
+        ),
+    ],
+)
+def test_bad_settings_give_one_line_and_exit_code_2(
+    env: dict[str, str], message: str, tmp_path: Path
+) -> None:
+    result = _run(
+        "db",
+        "upgrade",
+        env_extra={"EQUIPLAN_DATABASE_URL": f"sqlite:///{tmp_path / 'x.db'}", **env},
+    )
+    assert result.returncode == 2, result.stderr
+    (line,) = result.stderr.strip().splitlines()
+    assert line.startswith(f"equiplan: error: {message}"), line
+
+
+def test_seed_demo_warns_about_demo_accounts(app, session, runner) -> None:  # type: ignore[no-untyped-def]
+    first = runner.invoke(args=["seed", "demo"])
+    assert first.exit_code == 0, first.output
+    assert "WARNING: demo accounts" in first.stderr
+    again = runner.invoke(args=["seed", "demo"])
+    assert "nothing new" in again.stdout
+    assert "WARNING" not in again.stderr

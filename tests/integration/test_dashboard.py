@@ -62,6 +62,8 @@ def fleet(session):  # type: ignore[no-untyped-def]
         "customs": customs,
         "operational": [good, in_grace, paused, source_check_late, repaired],
         "not_operational": [overdue, down, in_repair, foreign],
+        "calibration_overdue": [overdue, foreign],
+        "open_downtime": [down],
     }
 
 
@@ -89,13 +91,18 @@ def test_one_agency_of_the_scope_with_sites(session, fleet) -> None:  # type: ig
 
 
 def test_sql_rule_agrees_with_the_domain_rule(session, fleet) -> None:  # type: ignore[no-untyped-def]
+    # Ground truth comes from how the fixture built each item, not from the SQL under test.
+    overdue_ids = {item.id for item in fleet["calibration_overdue"]}
+    down_ids = {item.id for item in fleet["open_downtime"]}
     rows = session.execute(
         select(
             Equipment, is_operational(TODAY), calibration_overdue(TODAY), open_corrective_downtime()
         )
     ).all()
-    for item, sql_operational, overdue, downtime in rows:
-        expected = operational_state(item.status, bool(overdue), bool(downtime)).operational
-        assert bool(sql_operational) == expected, item.inventory_no
-    ids = {row[0].id for row in rows if row[1]}
-    assert ids == {item.id for item in fleet["operational"]}
+    assert len(rows) == 10
+    for item, sql_operational, sql_overdue, sql_down in rows:
+        assert bool(sql_overdue) == (item.id in overdue_ids), item.inventory_no
+        assert bool(sql_down) == (item.id in down_ids), item.inventory_no
+        expected = operational_state(item.status, item.id in overdue_ids, item.id in down_ids)
+        assert bool(sql_operational) == expected.operational, item.inventory_no
+    assert {row[0].id for row in rows if row[1]} == {item.id for item in fleet["operational"]}

@@ -1,40 +1,12 @@
 """The migrations build the whole schema on an empty database and match the models exactly."""
 
-from collections.abc import Iterator
-
 import pytest
 from alembic import command
 from sqlalchemy import Engine, inspect, text
-from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
 
 from equiplan.db import alembic_config, make_engine, upgrade
 from equiplan.models import metadata
-from tests.conftest import postgres_url
-
-
-@pytest.fixture
-def empty_database_url(backend: str, tmp_path, request: pytest.FixtureRequest) -> Iterator[str]:
-    """A database with nothing in it (not the shared, already migrated test database)."""
-    if backend == "sqlite":
-        yield f"sqlite:///{tmp_path / 'empty.db'}"
-        return
-    request.getfixturevalue("postgres_engine")  # skips or fails like every PostgreSQL test
-    url = make_url(postgres_url())
-    scratch = f"{url.database}_migrations"
-    admin = make_engine(
-        url.set(database="postgres").render_as_string(hide_password=False),
-        isolation_level="AUTOCOMMIT",
-    )
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{scratch}"'))
-        conn.execute(text(f'CREATE DATABASE "{scratch}"'))
-    try:
-        yield url.set(database=scratch).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{scratch}" WITH (FORCE)'))
-        admin.dispose()
 
 
 def test_upgrade_head_creates_every_table_without_drift(empty_database_url: str) -> None:

@@ -89,6 +89,11 @@ def test_security_headers_and_no_inline_script_or_style(client: FlaskClient, wor
         assert "unsafe-inline" not in csp
         assert response.headers["X-Content-Type-Options"] == "nosniff"
         assert response.headers["X-Frame-Options"] == "DENY"
+    for path in ("/api/v1/health", "/api/v1/nope", "/static/equiplan.css", "/nope"):
+        response = client.get(path)
+        response.close()
+        assert "frame-ancestors 'none'" in response.headers["Content-Security-Policy"], path
+        assert response.headers["X-Content-Type-Options"] == "nosniff", path
     sign_in(client, world.users["admin"])
     for path in ("/", "/agencies", f"/agencies/{world.vsat.id}", "/account", "/nope"):
         html = client.get(path).get_data(as_text=True)
