@@ -65,6 +65,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         format_datetime=flask_babel.format_datetime,
         format_number=flask_babel.format_decimal,
         format_percent=flask_babel.format_percent,
+        format_currency=flask_babel.format_currency,
     )
     audit.set_actor_provider(_web_actor)
 

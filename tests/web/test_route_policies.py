@@ -50,6 +50,13 @@ ROUTES: dict[str, Route] = {
     ),
     "api.health": Route("GET", lambda w: "/api/v1/health", PUBLIC),
     "api.dashboard": Route("GET", lambda w: "/api/v1/dashboard", EVERYONE),
+    "equipment.index": Route("GET", lambda w: "/equipment", EVERYONE),
+    "equipment.detail": Route(
+        "GET",
+        lambda w: f"/equipment/{w.vsat_item.id}",
+        EVERYONE,
+        foreign_path=lambda w: f"/equipment/{w.customs_item.id}",
+    ),
 }
 
 

@@ -1,0 +1,338 @@
+"""The equipment register: the scoped, filtered, sorted and paginated list, and one item whole.
+
+Everything is decided in SQL (filters, operational state, next due date, count, order, page):
+one query for the page and one for the count, whatever the page size.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import ColumnElement, Select, func, or_, select
+from sqlmodel import Session
+
+from equiplan.domain.status import OperationalState, operational_state
+from equiplan.models import (
+    Agency,
+    AuditEvent,
+    CalibrationResult,
+    Equipment,
+    EquipmentModel,
+    EquipmentType,
+    FailureCode,
+    Schedule,
+    Site,
+    WorkOrder,
+)
+from equiplan.services.equipment_query import EquipmentQuery
+from equiplan.services.equipment_status import (
+    calibration_overdue,
+    is_operational,
+    open_corrective_downtime,
+)
+from equiplan.services.scoping import Scope, get_scoped, scoped
+
+TIMELINE_LIMIT = 300
+
+
+@dataclass(frozen=True)
+class EquipmentRow:
+    id: int
+    inventory_no: str
+    serial_no: str
+    status: str
+    agency_code: str
+    site_code: str | None
+    site_name_en: str | None
+    site_name_lt: str | None
+    type_code: str
+    manufacturer: str
+    model_name: str
+    commissioned_on: date | None
+    next_due: date | None
+    operational: bool
+    calibration_overdue: bool
+    open_downtime: bool
+
+
+@dataclass(frozen=True)
+class EquipmentPage:
+    items: list[EquipmentRow]
+    total: int
+    page: int
+    per_page: int
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.per_page))
+
+
+def _next_due() -> Any:
+    """The earliest due date of the item's active schedules."""
+    return (
+        select(func.min(Schedule.next_due))
+        .where(Schedule.equipment_id == Equipment.id, Schedule.active.is_(True))  # type: ignore[attr-defined]
+        .correlate(Equipment)
+        .scalar_subquery()
+    )
+
+
+def _like(term: str) -> str:
+    escaped = term.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+def _conditions(query: EquipmentQuery, today: date) -> list[ColumnElement[bool]]:
+    conditions: list[ColumnElement[bool]] = []
+    for column, value in (
+        (Equipment.agency_id, query.agency_id),
+        (Equipment.site_id, query.site_id),
+        (EquipmentModel.type_id, query.type_id),
+        (Equipment.model_id, query.model_id),
+        (Equipment.status, query.status),
+    ):
+        if value is not None:
+            conditions.append(column == value)
+    if query.operational is not None:
+        conditions.append(is_operational(today) if query.operational else ~is_operational(today))
+    if query.due_within_days is not None:
+        horizon = today + timedelta(days=query.due_within_days)
+        conditions.append(
+            select(Schedule.id)
+            .where(
+                Schedule.equipment_id == Equipment.id,
+                Schedule.active.is_(True),  # type: ignore[attr-defined]
+                Schedule.next_due <= horizon,
+            )
+            .exists()
+        )
+    if query.search:
+        pattern = _like(query.search)
+        conditions.append(
+            or_(
+                *(
+                    func.lower(column).like(pattern, escape="\\")
+                    for column in (Equipment.inventory_no, Equipment.serial_no, Equipment.notes)
+                )
+            )
+        )
+    return conditions
+
+
+def _base(scope: Scope, conditions: list[ColumnElement[bool]], *columns: Any) -> Select[Any]:
+    statement = (
+        select(*columns)
+        .select_from(Equipment)
+        .join(EquipmentModel, EquipmentModel.id == Equipment.model_id)
+        .join(EquipmentType, EquipmentType.id == EquipmentModel.type_id)
+        .join(Agency, Agency.id == Equipment.agency_id)
+        .outerjoin(Site, Site.id == Equipment.site_id)
+        .where(*conditions)
+    )
+    return scoped(statement, Equipment, scope)
+
+
+def list_equipment(
+    session: Session, scope: Scope, query: EquipmentQuery, today: date
+) -> EquipmentPage:
+    """One page of the register in the scope, with the total count of matching items."""
+    conditions = _conditions(query, today)
+    total = session.execute(_base(scope, conditions, func.count(Equipment.id))).scalar_one()
+    next_due = _next_due()
+    sort_columns: dict[str, Any] = {
+        "inventory_no": Equipment.inventory_no,
+        "serial_no": Equipment.serial_no,
+        "agency": Agency.code,
+        "site": Site.code,
+        "type": EquipmentType.code,
+        "model": EquipmentModel.name,
+        "status": Equipment.status,
+        "commissioned_on": Equipment.commissioned_on,
+        "next_due": next_due,
+    }
+    order = sort_columns[query.sort]
+    order = order.desc().nulls_last() if query.descending else order.asc().nulls_last()
+    statement = (
+        _base(
+            scope,
+            conditions,
+            Equipment.id,
+            Equipment.inventory_no,
+            Equipment.serial_no,
+            Equipment.status,
+            Agency.code,
+            Site.code,
+            Site.name_en,
+            Site.name_lt,
+            EquipmentType.code,
+            EquipmentModel.manufacturer,
+            EquipmentModel.name,
+            Equipment.commissioned_on,
+            next_due,
+            is_operational(today),
+            calibration_overdue(today),
+            open_corrective_downtime(),
+        )
+        # The id breaks ties so that pages never overlap or skip rows.
+        .order_by(order, Equipment.id)
+        .offset((query.page - 1) * query.per_page)
+        .limit(query.per_page)
+    )
+    items = [
+        EquipmentRow(
+            *row[:13],
+            operational=bool(row[13]),
+            calibration_overdue=bool(row[14]),
+            open_downtime=bool(row[15]),
+        )
+        for row in session.execute(statement)
+    ]
+    return EquipmentPage(items=items, total=total, page=query.page, per_page=query.per_page)
+
+
+@dataclass(frozen=True)
+class FilterOptions:
+    agencies: list[Agency]
+    sites: list[Site]
+    types: list[EquipmentType]
+    models: list[EquipmentModel]
+
+
+def filter_options(session: Session, scope: Scope) -> FilterOptions:
+    """The choices of the list's filter form, limited to the scope."""
+    return FilterOptions(
+        agencies=list(
+            session.execute(scoped(select(Agency), Agency, scope).order_by(Agency.code)).scalars()
+        ),
+        sites=list(
+            session.execute(scoped(select(Site), Site, scope).order_by(Site.code)).scalars()
+        ),
+        types=list(session.execute(select(EquipmentType).order_by(EquipmentType.code)).scalars()),
+        models=list(
+            session.execute(
+                select(EquipmentModel).order_by(EquipmentModel.manufacturer, EquipmentModel.name)
+            ).scalars()
+        ),
+    )
+
+
+@dataclass(frozen=True)
+class TimelineEntry:
+    at: datetime | date
+    kind: str  # "work_order", "calibration", "audit"
+    title: str
+    detail: str = ""
+    status: str = ""
+    failure: str | None = None
+
+
+@dataclass
+class EquipmentDetail:
+    item: Equipment
+    model: EquipmentModel
+    equipment_type: EquipmentType
+    agency: Agency
+    site: Site | None
+    state: OperationalState
+    schedules: list[Schedule]
+    age_years: float | None
+    timeline: list[TimelineEntry] = field(default_factory=list)
+
+    @property
+    def past_design_life(self) -> bool:
+        return self.age_years is not None and self.age_years > self.equipment_type.design_life_years
+
+
+def _sort_key(entry: TimelineEntry) -> datetime:
+    moment = entry.at
+    if isinstance(moment, datetime):
+        return moment.replace(tzinfo=None)
+    return datetime(moment.year, moment.month, moment.day)
+
+
+def equipment_detail(
+    session: Session, scope: Scope, equipment_id: int, today: date
+) -> EquipmentDetail:
+    """One item whole: identity, location, state with reasons, schedules and one timeline."""
+    item = get_scoped(session, Equipment, equipment_id, scope)
+    model = session.get_one(EquipmentModel, item.model_id)
+    overdue, downtime = session.execute(
+        select(calibration_overdue(today), open_corrective_downtime()).where(
+            Equipment.id == item.id
+        )
+    ).one()
+    schedules = list(
+        session.execute(
+            select(Schedule).where(Schedule.equipment_id == item.id).order_by(Schedule.next_due)
+        ).scalars()
+    )
+    start = item.commissioned_on or item.acquired_on
+    age = None if start is None else round((today - start).days / 365.25, 1)
+    return EquipmentDetail(
+        item=item,
+        model=model,
+        equipment_type=session.get_one(EquipmentType, model.type_id),
+        agency=session.get_one(Agency, item.agency_id),
+        site=session.get(Site, item.site_id) if item.site_id else None,
+        state=operational_state(item.status, bool(overdue), bool(downtime)),
+        schedules=schedules,
+        age_years=age,
+        timeline=_timeline(session, item.id),
+    )
+
+
+def _timeline(session: Session, equipment_id: int) -> list[TimelineEntry]:
+    """Work orders, calibrations and audit events of one item, newest first."""
+    entries: list[TimelineEntry] = []
+    work = session.execute(
+        select(WorkOrder, FailureCode.code)
+        .outerjoin(FailureCode, FailureCode.id == WorkOrder.failure_code_id)
+        .where(WorkOrder.equipment_id == equipment_id)
+        .order_by(WorkOrder.opened_at.desc())  # type: ignore[attr-defined]
+        .limit(TIMELINE_LIMIT)
+    ).all()
+    for order, failure in work:
+        entries.append(
+            TimelineEntry(
+                at=order.completed_at or order.opened_at,
+                kind="work_order",
+                title=order.kind,
+                detail=order.symptom or order.remedy or order.notes,
+                status=order.status,
+                failure=failure,
+            )
+        )
+    calibrations = session.execute(
+        select(CalibrationResult)
+        .where(CalibrationResult.equipment_id == equipment_id)
+        .order_by(CalibrationResult.calibrated_on.desc())  # type: ignore[attr-defined]
+        .limit(TIMELINE_LIMIT)
+    ).scalars()
+    for result in calibrations:
+        entries.append(
+            TimelineEntry(
+                at=result.calibrated_on,
+                kind="calibration",
+                title=result.certificate_no,
+                detail=result.laboratory,
+                status="pass" if result.as_left_passed else "fail",
+            )
+        )
+    events = session.execute(
+        select(AuditEvent)
+        .where(AuditEvent.entity == Equipment.__tablename__, AuditEvent.entity_id == equipment_id)
+        .order_by(AuditEvent.at.desc())  # type: ignore[attr-defined]
+        .limit(TIMELINE_LIMIT)
+    ).scalars()
+    for event in events:
+        entries.append(
+            TimelineEntry(
+                at=event.at,
+                kind="audit",
+                title=event.action,
+                detail=", ".join(sorted(event.changes)),
+            )
+        )
+    return sorted(entries, key=_sort_key, reverse=True)[:TIMELINE_LIMIT]
