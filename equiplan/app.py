@@ -14,6 +14,7 @@ from flask_login import current_user
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from equiplan import db, extensions
+from equiplan.api import bearer
 from equiplan.api import bp as api_bp
 from equiplan.config import SUPPORTED_LOCALES, load_config
 from equiplan.domain.roles import ALL_ROLES
@@ -42,6 +43,8 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         instance_relative_config=True,
     )
     app.config.update(load_config(Path(app.instance_path), config))
+    # Bearer-token API requests ignore cookies (token auth is stateless; see api/bearer.py).
+    app.request_class = bearer.TokenAwareRequest
     logging.basicConfig(
         level=app.config["LOG_LEVEL"], format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
@@ -52,6 +55,8 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         # this, every client would share the proxy's address in the sign-in throttle.
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)  # type: ignore[method-assign]
     db.init_app(app)
+    # Before the route policies, so that a bad token gets its own 401 even on public paths.
+    app.before_request(bearer.refuse_invalid_token)
     policy.init_app(app)
     _init_extensions(app)
     register_blueprints(app)
@@ -80,13 +85,18 @@ def _init_extensions(app: Flask) -> None:
         app, locale_selector=_select_locale, default_translation_directories="translations"
     )
     extensions.bootstrap.init_app(app)
+    # Our check replaces Flask-WTF's default one: the same protection, minus bearer-token API
+    # requests, which carry no cookies for a forged request to ride on.
+    app.config["WTF_CSRF_CHECK_DEFAULT"] = False
     extensions.csrf.init_app(app)
+    app.before_request(bearer.check_csrf)
     extensions.limiter.init_app(app)
     login = extensions.login_manager
     login.init_app(app)
     login.login_view = "auth.login"
     login.session_protection = "basic"
     login.user_loader(lambda session_id: load_user(db.get_session(), session_id))
+    login.request_loader(bearer.load_user_from_request)
 
 
 def _declare_static_policies(app: Flask) -> None:

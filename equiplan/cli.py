@@ -27,6 +27,7 @@ from equiplan.services.errors import ServiceError, ValidationError
 db_cli = AppGroup("db", help="Database schema.")
 seed_cli = AppGroup("seed", help="Demo and benchmark data.")
 user_cli = AppGroup("user", help="User accounts.")
+token_cli = AppGroup("token", help="Personal API tokens.")
 
 
 @db_cli.command("upgrade")
@@ -121,6 +122,32 @@ def user_create(
         click.echo(f"Created {user.role} {user.email} (id {user.id}).")
 
 
+@token_cli.command("create")
+@click.option("--email", required=True, help="Sign-in email address of the token's owner.")
+@click.option("--name", default="cli", show_default=True, help="What the token is for.")
+def token_create(email: str, name: str) -> None:
+    """Create a personal API token and print it: on the last line, shown only this once."""
+    from equiplan.services.api_tokens import create_token
+    from equiplan.services.users import find_user
+
+    with session_scope() as session, acting_as(None, "cli"), force_locale("en"):
+        user = find_user(session, email)
+        if user is None:
+            raise click.UsageError(f"no user with the email {email.strip()}")
+        if not user.active:
+            # Its tokens would never authenticate; say so instead of printing a dead one.
+            raise click.UsageError(f"the account {user.email} is deactivated")
+        try:
+            token, secret = create_token(session, user, name)
+        except ValidationError as error:
+            raise click.UsageError(
+                "; ".join(f"{field}: {msg}" for field, msg in error.errors.items())
+            ) from None
+        click.echo(f"Created API token {token.name!r} (id {token.id}) for {user.email}:")
+        # Alone on the last line, so that scripts can take it with `tail -n 1`.
+        click.echo(secret)
+
+
 @click.command("serve")
 @with_appcontext
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
@@ -178,7 +205,7 @@ def _parse_moment(text: str) -> datetime:
 
 
 def register_commands(app: Flask) -> None:
-    for command in (db_cli, seed_cli, user_cli, serve, scheduler_command):
+    for command in (db_cli, seed_cli, user_cli, token_cli, serve, scheduler_command):
         app.cli.add_command(command)
 
 

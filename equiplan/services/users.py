@@ -79,11 +79,16 @@ def create_user(
     return user
 
 
-def authenticate(session: Session, email: str, password: str) -> User | None:
-    """The active user with this email and password, or None (same time either way)."""
-    user = session.execute(
+def find_user(session: Session, email: str) -> User | None:
+    """The user with this email address (in any letter case), or None."""
+    return session.execute(
         select(User).where(func.lower(User.email) == normalise_email(email))
     ).scalar_one_or_none()
+
+
+def authenticate(session: Session, email: str, password: str) -> User | None:
+    """The active user with this email and password, or None (same time either way)."""
+    user = find_user(session, email)
     if user is None or not user.active:
         check_password_hash(_DUMMY_HASH, password)
         return None

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, EmailField, HiddenField, PasswordField, SelectField
+from wtforms import BooleanField, EmailField, HiddenField, PasswordField, SelectField, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Email, Length
+
+from equiplan.services.api_tokens import MAX_NAME_LENGTH
 
 
 class LoginForm(FlaskForm):
@@ -26,3 +28,22 @@ class LocaleForm(FlaskForm):
 
 class SignOutForm(FlaskForm):
     """Signing out is a POST with a CSRF token, so no other site can sign a user out."""
+
+
+class ApiTokenForm(FlaskForm):
+    # The same rules and messages as services.api_tokens.create_token, checked here first so
+    # that the field shows them (and the browser knows the maximum length).
+    name = StringField(
+        _l("Token name"),
+        validators=[
+            DataRequired(message=_l("Give the token a name.")),
+            Length(
+                max=MAX_NAME_LENGTH,
+                message=_l("The name can have at most %(n)d characters.", n=MAX_NAME_LENGTH),
+            ),
+        ],
+    )
+
+
+class RevokeTokenForm(FlaskForm):
+    """Revoking a token is a POST with a CSRF token; which token is in the URL."""

@@ -183,3 +183,54 @@ def test_seed_demo_warns_about_demo_accounts(app, session, runner) -> None:  # t
     again = runner.invoke(args=["seed", "demo"])
     assert "nothing new" in again.stdout
     assert "WARNING" not in again.stderr
+
+
+def test_token_create_prints_a_working_token_on_its_last_line(app, session, runner, client) -> None:  # type: ignore[no-untyped-def]
+    from equiplan.models import ApiToken
+    from tests.factories import make_equipment, make_user
+
+    vsat = make_agency(session, "VSAT")
+    make_equipment(session, vsat)
+    make_equipment(session, make_agency(session, "MUIT"))
+    officer = make_user(session, "officer", vsat, email="officer@vsat.lt")
+    result = runner.invoke(args=["token", "create", "--email", "Officer@VSAT.lt", "--name", "ci"])
+    assert result.exit_code == 0, result.output
+    secret = result.stdout.strip().splitlines()[-1]
+    assert secret.startswith("eqp_")
+    token = session.execute(select(ApiToken)).scalar_one()
+    assert (token.user_id, token.name) == (officer.id, "ci")
+    response = client.get("/api/v1/dashboard", headers={"Authorization": f"Bearer {secret}"})
+    assert response.status_code == 200
+    assert [group["key"] for group in response.json["by_agency"]] == ["VSAT"]  # the officer's
+    # --name is optional.
+    assert runner.invoke(args=["token", "create", "--email", "officer@vsat.lt"]).exit_code == 0
+
+
+def test_token_create_for_an_unknown_or_deactivated_user_is_refused(app, session, runner) -> None:  # type: ignore[no-untyped-def]
+    from equiplan.models import ApiToken
+    from tests.factories import make_user
+
+    make_user(session, "planner", email="gone@nssc.lt", active=False)
+    for email, message in (
+        ("nobody@nssc.lt", "no user with the email nobody@nssc.lt"),
+        ("gone@nssc.lt", "the account gone@nssc.lt is deactivated"),
+    ):
+        result = runner.invoke(args=["token", "create", "--email", email])
+        assert result.exit_code == 2
+        assert message in result.output
+    make_user(session, "planner", email="here@nssc.lt")
+    nameless = runner.invoke(args=["token", "create", "--email", "here@nssc.lt", "--name", " "])
+    assert nameless.exit_code == 2
+    assert "name: Give the token a name." in nameless.output
+    assert session.execute(select(ApiToken)).first() is None
+
+
+def test_token_create_with_an_unknown_email_is_one_line_and_exit_code_2(
+    database_url: str, tmp_path: Path
+) -> None:
+    env = {"EQUIPLAN_DATABASE_URL": database_url}
+    assert _run("db", "upgrade", env_extra=env, cwd=tmp_path).returncode == 0
+    result = _run("token", "create", "--email", "nobody@nssc.lt", env_extra=env, cwd=tmp_path)
+    assert result.returncode == 2
+    assert result.stderr.strip() == "equiplan: error: no user with the email nobody@nssc.lt"
+    assert result.stdout == ""

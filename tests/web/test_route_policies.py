@@ -10,8 +10,11 @@ from dataclasses import dataclass
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from sqlalchemy.orm import object_session
 
 from equiplan.domain.roles import ALL_ROLES
+from equiplan.models import User
+from equiplan.services.api_tokens import create_token
 from equiplan.web.policy import PUBLIC, policy_of
 from tests.conftest import csrf_token, sign_in
 from tests.web.conftest import World
@@ -29,6 +32,9 @@ class Route:
     # officers and viewers must get as 404.
     foreign_path: Callable[[World], str] | None = None
     form: Callable[[World], dict[str, str]] | None = None
+    # For routes about the signed-in user's own object (their API tokens): the path to one of
+    # theirs, used instead of `path` when somebody is signed in.
+    own_path: Callable[[World, User], str] | None = None
 
 
 ROUTES: dict[str, Route] = {
@@ -57,10 +63,35 @@ ROUTES: dict[str, Route] = {
         EVERYONE,
         foreign_path=lambda w: f"/equipment/{w.customs_item.id}",
     ),
+    "account.create_token": Route(
+        "POST", lambda w: "/account/tokens", EVERYONE, form=lambda w: {"name": "matrix"}
+    ),
+    "account.revoke_token": Route(
+        "POST",
+        lambda w: "/account/tokens/1/revoke",
+        EVERYONE,
+        form=lambda w: {},
+        own_path=lambda w, user: f"/account/tokens/{_own_token_id(user)}/revoke",
+    ),
 }
 
 
-def _request(client: FlaskClient, route: Route, world: World, path: str | None = None):  # type: ignore[no-untyped-def]
+def _own_token_id(user: User) -> int:
+    session = object_session(user)  # the test's session, which made the world
+    assert session is not None
+    token, _ = create_token(session, user, "matrix")  # type: ignore[arg-type]
+    return token.id  # type: ignore[return-value]
+
+
+def _request(  # type: ignore[no-untyped-def]
+    client: FlaskClient,
+    route: Route,
+    world: World,
+    path: str | None = None,
+    user: User | None = None,
+):
+    if path is None and route.own_path and user is not None:
+        path = route.own_path(world, user)
     url = path or route.path(world)
     if route.method == "GET":
         response = client.get(url)
@@ -117,7 +148,7 @@ def test_each_role_against_each_route(
 ) -> None:
     route = ROUTES[endpoint]
     sign_in(client, world.users[role])
-    response = _request(client, route, world)
+    response = _request(client, route, world, user=world.users[role])
     allowed = route.allowed == PUBLIC or role in route.allowed
     if allowed:
         assert response.status_code in (200, 302), f"{role} {endpoint}: {response.status_code}"
