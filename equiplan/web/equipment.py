@@ -6,6 +6,7 @@ from flask import Blueprint, current_app, render_template, request
 from flask_login import current_user
 
 from equiplan.db import get_session
+from equiplan.models.equipment import EQUIPMENT_STATUSES
 from equiplan.services.clock import local_today
 from equiplan.services.equipment import equipment_detail, filter_options, list_equipment
 from equiplan.services.equipment_query import PER_PAGE_CHOICES, SORT_KEYS, parse_equipment_query
@@ -30,6 +31,7 @@ def index() -> tuple[str, int]:
         options=filter_options(session, scope),
         sort_keys=SORT_KEYS,
         per_page_choices=PER_PAGE_CHOICES,
+        statuses=EQUIPMENT_STATUSES,
         all_agencies=scope.all_agencies,
     ), (400 if errors else 200)
 

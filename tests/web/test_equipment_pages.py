@@ -29,6 +29,8 @@ def test_centre_roles_list_every_agency_and_filter(client: FlaskClient, world: W
     sign_in(client, world.users["technician"])
     html = client.get("/equipment").get_data(as_text=True)
     assert _count(html) == "2 items match."
+    for status in ("in_service", "out_of_service", "in_repair", "in_storage", "decommissioned"):
+        assert f'<option value="{status}"' in html, status
     filtered = client.get(f"/equipment?agency_id={world.customs.id}").get_data(as_text=True)
     assert world.customs_item.inventory_no in filtered
     assert world.vsat_item.inventory_no not in filtered
