@@ -160,4 +160,5 @@ def _template_globals() -> dict[str, Any]:
         "locale_form": LocaleForm(formdata=None, locale=locale, next=request.full_path.rstrip("?")),
         "sign_out_form": SignOutForm(formdata=None),
         "ALL_ROLES": ALL_ROLES,
+        "may": policy.may,
     }

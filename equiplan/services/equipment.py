@@ -226,6 +226,7 @@ class TimelineEntry:
     detail: str = ""
     status: str = ""
     failure: str | None = None
+    ref_id: int | None = None  # the work order's or calibration's id, for a link
 
 
 @dataclass
@@ -302,6 +303,7 @@ def _timeline(session: Session, equipment_id: int) -> list[TimelineEntry]:
                 detail=order.symptom or order.remedy or order.notes,
                 status=order.status,
                 failure=failure,
+                ref_id=order.id,
             )
         )
     calibrations = session.execute(
@@ -318,6 +320,7 @@ def _timeline(session: Session, equipment_id: int) -> list[TimelineEntry]:
                 title=result.certificate_no,
                 detail=result.laboratory,
                 status="pass" if result.as_left_passed else "fail",
+                ref_id=result.id,
             )
         )
     events = session.execute(

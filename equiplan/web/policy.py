@@ -58,6 +58,16 @@ def declare(app: Flask, endpoint: str, policy: frozenset[Role] | str) -> None:
     app.extensions["equiplan.policies"][endpoint] = policy
 
 
+def may(endpoint: str) -> bool:
+    """True when the current user's role may call `endpoint` (templates show actions by this)."""
+    policy = policy_of(current_app, endpoint)
+    if policy is None:
+        return False
+    if policy == PUBLIC:
+        return True
+    return bool(current_user.is_authenticated and Role(current_user.role) in policy)
+
+
 def _is_api_request() -> bool:
     return request.path.startswith("/api/")
 

@@ -14,10 +14,11 @@ from typing import Any
 
 import pytest
 
+from tests.e2e.pages import DEMO_PASSWORD, new_page
+
 pytestmark = pytest.mark.browser
 
 OFFICER = "officer@vsat.demo.lt"  # demo seed: officer of the State Border Guard Service
-PASSWORD = "equiplan-demo"
 OWN_AGENCY, OTHER_AGENCY = "VSAT", "MUIT"
 SCREENSHOT = Path("/tmp/e2e-dashboard.png")
 
@@ -47,25 +48,6 @@ def _number(text: str) -> int:
     return int(digits)
 
 
-def _new_page(browser: Any, problems: list[str]) -> Any:
-    """A fresh browser profile (no cookies) whose browser asks for Lithuanian."""
-    context = browser.new_context(locale="lt-LT", viewport={"width": 1280, "height": 900})
-    context.set_default_timeout(10_000)
-    page = context.new_page()
-
-    def on_console(message: Any) -> None:
-        if message.type == "error":
-            problems.append(f"{message.text} ({message.location.get('url', '')})")
-
-    page.on("console", on_console)
-    page.on("pageerror", lambda error: problems.append(f"uncaught: {error}"))
-    page.on(
-        "response",
-        lambda r: problems.append(f"HTTP {r.status} for {r.url}") if r.status >= 400 else None,
-    )
-    return page
-
-
 def _table(page: Any, caption: str) -> Any:
     return page.locator("table", has=page.locator("caption", has_text=caption))
 
@@ -74,7 +56,7 @@ def _sign_in(page: Any, base_url: str, expect: Any) -> None:
     page.goto(f"{base_url}/")
     expect(page).to_have_url(re.compile(r"/login\?next=(/|%2F)$"))  # the dashboard needs a sign-in
     page.locator("#email").fill(OFFICER)
-    page.locator("#password").fill(PASSWORD)
+    page.locator("#password").fill(DEMO_PASSWORD)
     page.locator("main form button[type=submit]").click()
     expect(page).to_have_url(f"{base_url}/")
 
@@ -98,7 +80,7 @@ def test_officer_signs_in_sees_own_agency_and_switches_language(
     from playwright.sync_api import expect
 
     problems: list[str] = []
-    page = _new_page(browser, problems)
+    page = new_page(browser, problems)
 
     # Signed out, the browser's language (Lithuanian) is used.
     page.goto(f"{live_server}/login")
@@ -131,7 +113,7 @@ def test_officer_signs_in_sees_own_agency_and_switches_language(
     _expect_language(page, "en", expect)
 
     # ...and a sign-in from another browser whose own language is Lithuanian.
-    other = _new_page(browser, problems)
+    other = new_page(browser, problems)
     _sign_in(other, live_server, expect)
     _expect_language(other, "en", expect)
     other.context.close()

@@ -21,6 +21,7 @@ from tests.web.conftest import World
 
 ROLES = ("admin", "planner", "technician", "officer", "viewer")
 EVERYONE = frozenset(ROLES)
+EDITORS = frozenset({"admin", "officer"})
 
 
 @dataclass(frozen=True)
@@ -73,6 +74,30 @@ ROUTES: dict[str, Route] = {
         form=lambda w: {},
         own_path=lambda w, user: f"/account/tokens/{_own_token_id(user)}/revoke",
     ),
+    # --- equipment register: register, edit, decommission, move ---
+    "equipment.register": Route("GET", lambda w: "/equipment/new", EDITORS),
+    "equipment.edit": Route(
+        "GET",
+        lambda w: f"/equipment/{w.vsat_item.id}/edit",
+        EDITORS,
+        foreign_path=lambda w: f"/equipment/{w.customs_item.id}/edit",
+    ),
+    "equipment.move": Route(
+        "GET",
+        lambda w: f"/equipment/{w.vsat_item.id}/move",
+        EDITORS,
+        foreign_path=lambda w: f"/equipment/{w.customs_item.id}/move",
+    ),
+    "equipment.decommission": Route(
+        "GET",
+        lambda w: f"/equipment/{w.vsat_item.id}/decommission",
+        EDITORS,
+        foreign_path=lambda w: f"/equipment/{w.customs_item.id}/decommission",
+    ),
+    # --- work orders ---
+    # --- calibrations ---
+    # --- import and export ---
+    # --- JSON API ---
 }
 
 

@@ -1,0 +1,35 @@
+"""Completing scheduled work moves the schedule on (domain.md, "Schedule")."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from sqlalchemy import select
+from sqlmodel import Session
+
+from equiplan.domain.scheduling import Anchor, Interval, IntervalUnit, grace_ends_on, next_due
+from equiplan.models import Schedule
+
+
+def advance_schedule(schedule: Schedule, completed_on: date) -> None:
+    """Record that the work `schedule` asks for was completed on `completed_on`.
+
+    `next_due` moves by the domain rule and the stored on-time window follows it. The caller
+    commits (together with the work order that completed the work).
+    """
+    interval = Interval(schedule.interval_value, IntervalUnit(schedule.interval_unit))
+    schedule.next_due = next_due(schedule.next_due, completed_on, interval, Anchor(schedule.anchor))
+    schedule.grace_ends_on = grace_ends_on(schedule.next_due, schedule.grace_days)
+    if schedule.last_completed is None or completed_on > schedule.last_completed:
+        schedule.last_completed = completed_on
+
+
+def matching_schedule(session: Session, equipment_id: int, kind: str) -> Schedule | None:
+    """The item's active schedule for work of `kind` (the one due first), if it has one."""
+    statement = (
+        select(Schedule)
+        .where(Schedule.equipment_id == equipment_id, Schedule.kind == kind, Schedule.active)
+        .order_by(Schedule.next_due, Schedule.id)
+        .limit(1)
+    )
+    return session.scalars(statement).first()
