@@ -1,0 +1,411 @@
+"""Reading work orders: the scoped, filtered, sorted and paginated list (one query for the page
+and one for the count, whatever the page size), one order whole, and what the forms offer.
+
+Import these from `equiplan.services.work_orders`, the service's one interface.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import ColumnElement, Select, func, or_, select
+from sqlalchemy.orm import aliased
+from sqlmodel import Session
+
+from equiplan.domain.work_orders import Action, allowed_actions
+from equiplan.models import (
+    Agency,
+    AuditEvent,
+    Equipment,
+    EquipmentModel,
+    EquipmentType,
+    FailureCode,
+    Schedule,
+    Site,
+    User,
+    WorkOrder,
+)
+from equiplan.models.work import WORK_KINDS, WORK_STATUSES
+from equiplan.services.scoping import Scope, get_scoped, scoped
+
+# "active": open or in progress, what people work from; the list starts there.
+STATUS_FILTERS = ("active", "all", *WORK_STATUSES)
+ACTIVE_STATUSES = ("open", "in_progress")
+SORT_KEYS = ("opened_at", "due_date", "completed_at", "inventory_no", "kind", "status", "agency")
+PER_PAGE_CHOICES = (25, 50, 100)
+DEFAULT_PER_PAGE = 50
+HISTORY_LIMIT = 100
+
+
+@dataclass(frozen=True)
+class WorkOrderQuery:
+    """What a user asks of the list; `list_work_orders(session, scope, **vars(query))`."""
+
+    status: str = "active"
+    kind: str | None = None
+    agency_id: int | None = None
+    equipment_id: int | None = None
+    search: str = ""
+    sort: str = "opened_at"
+    descending: bool = True
+    page: int = 1
+    per_page: int = DEFAULT_PER_PAGE
+
+    def as_args(self, **changes: object) -> dict[str, object]:
+        """Query-string arguments for this query with `changes` applied (for links)."""
+        values = {**vars(self), **changes}
+        defaults = vars(WorkOrderQuery())
+        args: dict[str, object] = {}
+        for key, value in values.items():
+            if key == "descending":
+                if not value:
+                    args["desc"] = 0
+            elif value is not None and value != "" and value != defaults[key]:
+                args[key] = value
+        return args
+
+
+def _positive_int(raw: str, name: str, errors: dict[str, object]) -> int | None:
+    raw = raw.strip()
+    if raw == "":
+        return None
+    if not raw.isdigit() or int(raw) < 1:
+        errors[name] = _l("Not a valid number: %(value)s.", value=raw[:40])
+        return None
+    return int(raw)
+
+
+def parse_work_order_query(args: Mapping[str, str]) -> tuple[WorkOrderQuery, dict[str, object]]:
+    """The query described by `args` (a query string); unusable values are dropped and reported
+    by field, the rest still applies."""
+    errors: dict[str, object] = {}
+    status = args.get("status", "").strip() or "active"
+    if status not in STATUS_FILTERS:
+        errors["status"] = _l("Unknown status: %(value)s.", value=status[:40])
+        status = "active"
+    kind = args.get("kind", "").strip() or None
+    if kind is not None and kind not in WORK_KINDS:
+        errors["kind"] = _l("Unknown kind of work: %(value)s.", value=kind[:40])
+        kind = None
+    sort = args.get("sort", "").strip() or "opened_at"
+    if sort not in SORT_KEYS:
+        errors["sort"] = _l("Cannot sort by %(value)s.", value=sort[:40])
+        sort = "opened_at"
+    per_page = _positive_int(args.get("per_page", ""), "per_page", errors) or DEFAULT_PER_PAGE
+    if per_page not in PER_PAGE_CHOICES:
+        errors["per_page"] = _l("Show 25, 50 or 100 per page.")
+        per_page = DEFAULT_PER_PAGE
+    query = WorkOrderQuery(
+        status=status,
+        kind=kind,
+        agency_id=_positive_int(args.get("agency_id", ""), "agency_id", errors),
+        equipment_id=_positive_int(args.get("equipment_id", ""), "equipment_id", errors),
+        search=args.get("search", "").strip()[:100],
+        sort=sort,
+        descending=args.get("desc", "1").strip().lower() not in {"0", "false", "no"},
+        page=_positive_int(args.get("page", ""), "page", errors) or 1,
+        per_page=per_page,
+    )
+    return query, errors
+
+
+@dataclass(frozen=True)
+class WorkOrderRow:
+    """One line of the list: the order with what is shown of its item and failure code."""
+
+    order: WorkOrder
+    inventory_no: str
+    agency_code: str
+    type_code: str
+    site_code: str | None
+    failure_code: str | None
+    technician_name: str | None
+
+
+@dataclass(frozen=True)
+class WorkOrderPage:
+    items: list[WorkOrderRow]
+    total: int
+    page: int
+    per_page: int
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.per_page))
+
+
+def _like(term: str) -> str:
+    escaped = term.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+def _conditions(
+    status: str, kind: str | None, agency_id: int | None, equipment_id: int | None, search: str
+) -> list[ColumnElement[bool]]:
+    conditions: list[ColumnElement[bool]] = []
+    if status == "active":
+        conditions.append(WorkOrder.status.in_(ACTIVE_STATUSES))  # type: ignore[attr-defined]
+    elif status != "all":
+        conditions.append(WorkOrder.status == status)
+    for column, value in (
+        (WorkOrder.kind, kind),
+        (Equipment.agency_id, agency_id),
+        (WorkOrder.equipment_id, equipment_id),
+    ):
+        if value is not None:
+            conditions.append(column == value)
+    if search:
+        pattern = _like(search)
+        conditions.append(
+            or_(
+                *(
+                    func.lower(column).like(pattern, escape="\\")
+                    for column in (Equipment.inventory_no, Equipment.serial_no, WorkOrder.symptom)
+                )
+            )
+        )
+    return conditions
+
+
+def _base(
+    scope: Scope, conditions: list[ColumnElement[bool]], with_item: bool, *columns: Any
+) -> Select[Any]:
+    """The matching orders; the item is joined only when a filter, the sort or the scope
+    needs it (counting half a million orders alone is twice as fast as with their items)."""
+    statement = select(*columns).select_from(WorkOrder)
+    if with_item or not scope.all_agencies:
+        statement = statement.join(Equipment, Equipment.id == WorkOrder.equipment_id)
+        # A work order belongs to its item's agency; the item is joined, so scope by it.
+        statement = scoped(statement, Equipment, scope)
+    return statement.where(*conditions)
+
+
+def list_work_orders(
+    session: Session,
+    scope: Scope,
+    *,
+    status: str = "active",
+    kind: str | None = None,
+    agency_id: int | None = None,
+    equipment_id: int | None = None,
+    search: str = "",
+    sort: str = "opened_at",
+    descending: bool = True,
+    page: int = 1,
+    per_page: int = DEFAULT_PER_PAGE,
+) -> WorkOrderPage:
+    """One page of the work orders in the scope, with the total count of matching orders.
+
+    `status` is one of STATUS_FILTERS ("active" = open or in progress), `sort` one of
+    SORT_KEYS; `search` matches inventory no., serial no. and symptom (case-insensitive).
+    Two queries whatever the page size: the count, and the page with everything it shows.
+    """
+    if status not in STATUS_FILTERS or sort not in SORT_KEYS:
+        raise ValueError(f"bad status filter or sort key: {status!r}, {sort!r}")
+    conditions = _conditions(status, kind, agency_id, equipment_id, search)
+    filters_item = agency_id is not None or bool(search)
+    total = session.execute(
+        _base(scope, conditions, filters_item, func.count(WorkOrder.id))
+    ).scalar_one()
+    sort_columns: dict[str, Any] = {
+        "opened_at": WorkOrder.opened_at,
+        "due_date": WorkOrder.due_date,
+        "completed_at": WorkOrder.completed_at,
+        "inventory_no": Equipment.inventory_no,
+        "kind": WorkOrder.kind,
+        "status": WorkOrder.status,
+        "agency": Agency.code,
+    }
+    # First the page's ids, sorted on narrow rows; then everything shown, for those only.
+    page_ids = _base(
+        scope,
+        conditions,
+        filters_item or sort in ("inventory_no", "agency"),
+        WorkOrder.id.label("id"),  # type: ignore[union-attr]
+        sort_columns[sort].label("sort_key"),
+    )
+    if sort == "agency":
+        page_ids = page_ids.join(Agency, Agency.id == Equipment.agency_id)
+    key = sort_columns[sort]
+    page_ids = (
+        page_ids
+        # The id breaks ties so that pages never overlap or skip rows.
+        .order_by(
+            key.desc().nulls_last() if descending else key.asc().nulls_last(),
+            WorkOrder.id.desc(),  # type: ignore[union-attr]
+        )
+        .offset((page - 1) * per_page)
+        .limit(per_page)
+        .subquery()
+    )
+    ordered = page_ids.c.sort_key.desc() if descending else page_ids.c.sort_key.asc()
+    technician = aliased(User)
+    statement = (
+        select(
+            WorkOrder,
+            Equipment.inventory_no,
+            Agency.code,
+            EquipmentType.code,
+            Site.code,
+            FailureCode.code,
+            func.coalesce(func.nullif(technician.name, ""), technician.email),
+        )
+        .select_from(page_ids)
+        .join(WorkOrder, WorkOrder.id == page_ids.c.id)
+        .join(Equipment, Equipment.id == WorkOrder.equipment_id)
+        .join(Agency, Agency.id == Equipment.agency_id)
+        .join(EquipmentModel, EquipmentModel.id == Equipment.model_id)
+        .join(EquipmentType, EquipmentType.id == EquipmentModel.type_id)
+        .outerjoin(Site, Site.id == Equipment.site_id)
+        .outerjoin(FailureCode, FailureCode.id == WorkOrder.failure_code_id)
+        .outerjoin(technician, technician.id == WorkOrder.technician_id)
+        .order_by(ordered.nulls_last(), page_ids.c.id.desc())
+    )
+    items = [WorkOrderRow(*row) for row in session.execute(statement)]
+    return WorkOrderPage(items=items, total=total, page=page, per_page=per_page)
+
+
+def list_agencies(session: Session, scope: Scope) -> list[Agency]:
+    """The agencies the list's agency filter offers (the scope's)."""
+    return list(
+        session.execute(scoped(select(Agency), Agency, scope).order_by(Agency.code)).scalars()
+    )
+
+
+@dataclass(frozen=True)
+class HistoryEntry:
+    at: datetime
+    who: str | None
+    action: str
+    changes: dict[str, list[Any]]
+
+
+@dataclass
+class WorkOrderDetail:
+    """One order whole: its item, its failure code path, people, schedule and history."""
+
+    order: WorkOrder
+    item: Equipment
+    model: EquipmentModel
+    agency: Agency
+    site: Site | None
+    failure_path: list[FailureCode]
+    technician: User | None
+    opened_by: User | None
+    schedule: Schedule | None
+    history: list[HistoryEntry] = field(default_factory=list)
+
+    @property
+    def actions(self) -> frozenset[Action]:
+        return allowed_actions(self.order.status)
+
+
+def failure_code_path(session: Session, failure_code_id: int | None) -> list[FailureCode]:
+    """The code and its ancestors, class first (class → problem → cause → remedy)."""
+    path: list[FailureCode] = []
+    current = session.get(FailureCode, failure_code_id) if failure_code_id else None
+    while current is not None and len(path) < 8:  # the hierarchy has four levels
+        path.insert(0, current)
+        current = session.get(FailureCode, current.parent_id) if current.parent_id else None
+    return path
+
+
+def failure_code_of(session: Session, order: WorkOrder) -> str:
+    """The order's failure code as text ("" when it has none), as forms and the API show it."""
+    if order.failure_code_id is None:
+        return ""
+    return session.get_one(FailureCode, order.failure_code_id).code
+
+
+def work_order_detail(session: Session, scope: Scope, work_order_id: int) -> WorkOrderDetail:
+    """One work order in the scope with everything its page shows (NotFound outside it)."""
+    order = get_scoped(session, WorkOrder, work_order_id, scope)
+    item = session.get_one(Equipment, order.equipment_id)
+    history_rows = session.execute(
+        scoped(
+            select(AuditEvent, func.coalesce(func.nullif(User.name, ""), User.email))
+            .outerjoin(User, User.id == AuditEvent.user_id)
+            .where(
+                AuditEvent.entity == WorkOrder.__tablename__,
+                AuditEvent.entity_id == order.id,
+            ),
+            AuditEvent,
+            scope,
+        )
+        .order_by(AuditEvent.at.desc(), AuditEvent.id.desc())  # type: ignore[attr-defined]
+        .limit(HISTORY_LIMIT)
+    ).all()
+    return WorkOrderDetail(
+        order=order,
+        item=item,
+        model=session.get_one(EquipmentModel, item.model_id),
+        agency=session.get_one(Agency, item.agency_id),
+        site=session.get(Site, item.site_id) if item.site_id else None,
+        failure_path=failure_code_path(session, order.failure_code_id),
+        technician=session.get(User, order.technician_id) if order.technician_id else None,
+        opened_by=session.get(User, order.opened_by_id) if order.opened_by_id else None,
+        schedule=session.get(Schedule, order.schedule_id) if order.schedule_id else None,
+        history=[
+            HistoryEntry(at=event.at, who=who, action=event.action, changes=event.changes)
+            for event, who in history_rows
+        ],
+    )
+
+
+@dataclass(frozen=True)
+class FailureCodeOption:
+    code: str
+    depth: int  # 0 class, 1 problem, 2 cause, 3 remedy
+    name_en: str
+    name_lt: str
+
+
+@dataclass(frozen=True)
+class FailureCodeGroup:
+    """A class of failures with its problems, causes and remedies in tree order."""
+
+    code: str
+    name_en: str
+    name_lt: str
+    options: list[FailureCodeOption]
+
+
+def failure_code_options(session: Session) -> list[FailureCodeGroup]:
+    """The seeded failure-code hierarchy, one group per class, for a grouped select."""
+    codes = list(session.execute(select(FailureCode).order_by(FailureCode.code)).scalars())
+    children: dict[int | None, list[FailureCode]] = {}
+    for code in codes:
+        children.setdefault(code.parent_id, []).append(code)
+
+    def walk(node: FailureCode, depth: int) -> list[FailureCodeOption]:
+        options = [FailureCodeOption(node.code, depth, node.name_en, node.name_lt)]
+        for child in children.get(node.id, []):
+            options.extend(walk(child, depth + 1))
+        return options
+
+    return [
+        FailureCodeGroup(root.code, root.name_en, root.name_lt, walk(root, 0))
+        for root in children.get(None, [])
+    ]
+
+
+def technician_options(session: Session, item: Equipment) -> list[User]:
+    """Who may be assigned work on `item`: active technicians, and the equipment officers of
+    the item's agency (officers of other agencies never appear)."""
+    return list(
+        session.execute(
+            select(User)
+            .where(
+                User.active.is_(True),  # type: ignore[attr-defined]
+                or_(
+                    User.role == "technician",
+                    (User.role == "officer") & (User.agency_id == item.agency_id),  # type: ignore[arg-type]
+                ),
+            )
+            .order_by(User.name, User.email)
+        ).scalars()
+    )
