@@ -24,6 +24,8 @@ ENV_SETTINGS: dict[str, Any] = {
     "LOG_LEVEL": "INFO",
     # How many reverse proxies in front of the app set X-Forwarded-For/-Proto (0: none).
     "TRUSTED_PROXIES": "0",
+    "CERTIFICATE_DIR": None,  # default: <instance>/certificates (outside the web root)
+    "UPLOAD_MAX_MB": "10",  # largest calibration certificate file, in megabytes
 }
 
 SUPPORTED_LOCALES = ("lt", "en")
@@ -57,6 +59,15 @@ def load_config(instance_path: Path, overrides: dict[str, Any] | None = None) ->
             f"EQUIPLAN_TRUSTED_PROXIES must be a whole number, not {values['TRUSTED_PROXIES']!r}"
         )
     values["TRUSTED_PROXIES"] = int(values["TRUSTED_PROXIES"])
+    upload_max = str(values["UPLOAD_MAX_MB"]).strip()
+    if not upload_max.isdigit() or int(upload_max) < 1:
+        raise ConfigError(
+            f"EQUIPLAN_UPLOAD_MAX_MB must be a whole number of megabytes (at least 1), "
+            f"not {values['UPLOAD_MAX_MB']!r}"
+        )
+    values["UPLOAD_MAX_MB"] = int(upload_max)
+    if not values.get("CERTIFICATE_DIR"):
+        values["CERTIFICATE_DIR"] = str(instance_path / "certificates")
     if values["DEFAULT_LOCALE"] not in SUPPORTED_LOCALES:
         raise ConfigError(
             f"EQUIPLAN_DEFAULT_LOCALE must be one of {', '.join(SUPPORTED_LOCALES)}, "
@@ -76,7 +87,9 @@ def load_config(instance_path: Path, overrides: dict[str, Any] | None = None) ->
         BOOTSTRAP_SERVE_LOCAL=True,
         BABEL_DEFAULT_LOCALE=values["DEFAULT_LOCALE"],
         BABEL_DEFAULT_TIMEZONE=values["TIMEZONE"],
-        MAX_CONTENT_LENGTH=20 * 1024 * 1024,
+        # The largest upload plus room for the other fields of its form; a bigger request is
+        # refused (413) before it is read.
+        MAX_CONTENT_LENGTH=(values["UPLOAD_MAX_MB"] + 1) * 1024 * 1024,
         OUTBOX_DIR=str(instance_path / "outbox"),
     )
     values.setdefault("WTF_CSRF_ENABLED", True)

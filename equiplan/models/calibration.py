@@ -7,7 +7,7 @@ from datetime import date, datetime
 from sqlalchemy import CheckConstraint, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-from equiplan.models.base import timestamp_field
+from equiplan.models.base import timestamp_field, version_column
 
 TOLERANCE_KINDS = ("abs", "pct")
 
@@ -29,6 +29,9 @@ class CalibrationResult(SQLModel, table=True):
     as_found_passed: bool = Field(default=True)
     as_left_passed: bool = Field(default=True)
     created_at: datetime = timestamp_field(default_now=True)
+    version: int = Field(default=1, sa_column=(_version := version_column()))
+    __mapper_args__ = {"version_id_col": _version}
+    del _version  # otherwise pydantic keeps it as a private attribute and deep-copies it
 
 
 class CalibrationPoint(SQLModel, table=True):
