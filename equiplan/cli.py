@@ -10,6 +10,7 @@ import sys
 import time
 from collections.abc import Sequence
 from datetime import datetime
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import click
@@ -28,6 +29,7 @@ db_cli = AppGroup("db", help="Database schema.")
 seed_cli = AppGroup("seed", help="Demo and benchmark data.")
 user_cli = AppGroup("user", help="User accounts.")
 token_cli = AppGroup("token", help="Personal API tokens.")
+import_cli = AppGroup("import", help="Import data from files.")
 
 
 @db_cli.command("upgrade")
@@ -148,6 +150,55 @@ def token_create(email: str, name: str) -> None:
         click.echo(secret)
 
 
+@import_cli.command("equipment")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--agency", "agency_code", default=None, help="Agency of rows that leave it blank.")
+@click.option("--dry-run", is_flag=True, help="Check the file and report; import nothing.")
+def import_equipment(file: Path, agency_code: str | None, dry_run: bool) -> None:
+    """Import an inventory from a CSV or XLSX file: every row, or nothing.
+
+    Problems are printed on stderr as `row N, column C: message`, and the exit code is 2.
+    """
+    from equiplan.services.clock import local_today
+    from equiplan.services.equipment_import import ImportRejected, commit_import, preview_import
+    from equiplan.services.scoping import Scope
+
+    content = file.read_bytes()
+    with session_scope() as session, acting_as(None, "cli"), force_locale("en"):
+        try:
+            if dry_run:
+                preview = preview_import(
+                    session,
+                    Scope.everything(),
+                    content=content,
+                    filename=file.name,
+                    agency_code=agency_code,
+                )
+                problems, count = preview.problems, len(preview.rows)
+            else:
+                items = commit_import(
+                    session,
+                    Scope.everything(),
+                    content=content,
+                    filename=file.name,
+                    agency_code=agency_code,
+                    today=local_today(current_app.config["TIMEZONE"]),
+                )
+                problems, count = [], len(items)
+        except ImportRejected as rejected:
+            problems, count = rejected.problems, 0
+        except ValidationError as error:
+            raise click.UsageError(
+                "; ".join(f"{field}: {msg}" for field, msg in error.errors.items())
+            ) from None
+    if problems:
+        for problem in problems:
+            click.echo(f"row {problem.row}, column {problem.column}: {problem.message}", err=True)
+        click.echo(f"equiplan: error: {len(problems)} problems; nothing was imported", err=True)
+        raise click.exceptions.Exit(2)
+    click.echo(f"would import {count} items" if dry_run else f"imported {count} items")
+
+
 @click.command("serve")
 @with_appcontext
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
@@ -205,7 +256,7 @@ def _parse_moment(text: str) -> datetime:
 
 
 def register_commands(app: Flask) -> None:
-    for command in (db_cli, seed_cli, user_cli, token_cli, serve, scheduler_command):
+    for command in (db_cli, seed_cli, user_cli, token_cli, import_cli, serve, scheduler_command):
         app.cli.add_command(command)
 
 
