@@ -8,6 +8,7 @@ from flask import Blueprint, current_app, jsonify
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
+from equiplan.api.errors import init_blueprint
 from equiplan.db import get_session
 from equiplan.services.clock import local_today
 from equiplan.services.dashboard import fleet_overview
@@ -15,6 +16,7 @@ from equiplan.services.scoping import scope_for
 from equiplan.web.policy import public, signed_in
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
+init_blueprint(bp)
 
 
 @bp.route("/health")
