@@ -163,3 +163,58 @@ def make_user(session: Session, role: str, agency: Agency | None = None, **field
             **{**defaults, **fields},
         ),
     )
+
+
+def make_failure_code(
+    session: Session, code: str, parent: Any = None, **fields: Any
+) -> Any:  # FailureCode (imported here so the shared import block above stays untouched)
+    from equiplan.models import FailureCode
+    from equiplan.models.work import FAILURE_LEVELS
+
+    level = FAILURE_LEVELS[FAILURE_LEVELS.index(parent.level) + 1] if parent else "class"
+    defaults = {"level": level, "name_en": f"Failure {code}", "name_lt": f"Gedimas {code}"}
+    return _save(
+        session,
+        FailureCode(code=code, parent_id=parent.id if parent else None, **{**defaults, **fields}),
+    )
+
+
+def make_calibration(
+    session: Session,
+    equipment: Equipment,
+    points: Any = ({"nominal": 10.0, "tolerance": 20.0, "as_found": 10.2},),
+    **fields: Any,
+) -> Any:  # CalibrationResult: a done calibration work order, the result and its points
+    from equiplan.models import CalibrationPoint, CalibrationResult
+
+    n = next(_seq)
+    calibrated_on = fields.pop("calibrated_on", date(2025, 6, 1))
+    done = datetime(calibrated_on.year, calibrated_on.month, calibrated_on.day, 12, tzinfo=UTC)
+    order = make_work_order(
+        session,
+        equipment,
+        kind="calibration",
+        status="done",
+        opened_at=done,
+        completed_at=done,
+        result="pass" if fields.get("as_left_passed", True) else "fail",
+    )
+    defaults = {
+        "laboratory": "FTMC ionising radiation metrology laboratory",
+        "certificate_no": f"CERT-{n:05d}",
+        "valid_until": calibrated_on.replace(year=calibrated_on.year + 1),
+    }
+    result = _save(
+        session,
+        CalibrationResult(
+            work_order_id=order.id,
+            equipment_id=equipment.id,
+            calibrated_on=calibrated_on,
+            **{**defaults, **fields},
+        ),
+    )
+    for position, point in enumerate(points, start=1):
+        values = {"quantity": "dose_rate_cs137", "unit": "µSv/h", "tolerance_kind": "pct", **point}
+        session.add(CalibrationPoint(calibration_id=result.id, position=position, **values))
+    session.commit()
+    return result

@@ -120,6 +120,11 @@ def _agency_of(session: OrmSession, obj: Any) -> int | None:
         ).scalar_one_or_none()
     if equipment_id is None:
         return None
+    # Usually the item is in the session already (a schedule or work order written with
+    # it): no query then, which keeps bulk imports from asking once per row.
+    loaded = session.identity_map.get(session.identity_key(Equipment, equipment_id))
+    if loaded is not None:
+        return loaded.agency_id  # type: ignore[no-any-return]
     return session.execute(
         select(Equipment.agency_id).where(Equipment.id == equipment_id)
     ).scalar_one_or_none()

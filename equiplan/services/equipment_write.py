@@ -153,8 +153,14 @@ def check_equipment(
     scope: Scope,
     values: Mapping[str, Any],
     existing: Equipment | None = None,
+    *,
+    check_duplicates: bool = True,
 ) -> dict[str, str]:
-    """Every problem of an item that would have `values` (merged over `existing`), by field."""
+    """Every problem of an item that would have `values` (merged over `existing`), by field.
+
+    `check_duplicates=False` skips the two lookups of taken numbers, for a caller (the
+    importer) that already knows from one query for a whole file that they are free.
+    """
     merged = {name: getattr(existing, name) for name in EDITABLE_FIELDS} if existing else {}
     merged.update(values)
     errors: dict[str, str] = {}
@@ -179,7 +185,8 @@ def check_equipment(
     acquired, commissioned = merged.get("acquired_on"), merged.get("commissioned_on")
     if acquired and commissioned and commissioned < acquired:
         errors["commissioned_on"] = str(_l("Commissioned before it was acquired."))
-    errors.update(_duplicates(session, merged, existing))
+    if check_duplicates:
+        errors.update(_duplicates(session, merged, existing))
     return errors
 
 

@@ -4,9 +4,25 @@ from __future__ import annotations
 
 from flask import Flask
 
-from equiplan.web import account, auth, dashboard, equipment
+from equiplan.web import (
+    account,
+    auth,
+    calibrations,
+    dashboard,
+    equipment,
+    transfer,
+    work_orders,
+)
 
 
 def register_blueprints(app: Flask) -> None:
-    for blueprint in (auth.bp, account.bp, dashboard.bp, equipment.bp):
+    for blueprint in (
+        auth.bp,
+        account.bp,
+        dashboard.bp,
+        equipment.bp,
+        transfer.bp,
+        calibrations.bp,
+        work_orders.bp,
+    ):
         app.register_blueprint(blueprint)

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from http import HTTPStatus
+
 from flask import Flask, current_app, render_template, request
 from flask_babel import gettext as _
 from sqlalchemy.orm.exc import StaleDataError
-from werkzeug.exceptions import HTTPException, InternalServerError
+from werkzeug.exceptions import HTTPException, InternalServerError, RequestEntityTooLarge
 from werkzeug.exceptions import NotFound as HTTPNotFound
 
 from equiplan.services.errors import Conflict, NotFound, ValidationError
@@ -21,13 +23,7 @@ _PAGES = {
 
 def _render(status: int, description: str = "") -> object:
     if request.path.startswith("/api/"):
-        titles = {
-            403: "Forbidden",
-            404: "Not Found",
-            429: "Too Many Requests",
-            500: "Internal Server Error",
-        }
-        return problem(status, titles.get(status, "Error"), description)
+        return problem(status, HTTPStatus(status).phrase, description)
     template = _PAGES.get(status, "errors/generic.html")
     return render_template(template, status=status, description=description), status
 
@@ -62,6 +58,16 @@ def _conflict(_error: Conflict | StaleDataError) -> object:
     return render_template("errors/generic.html", status=409, description=detail), 409
 
 
+def _too_large(_error: RequestEntityTooLarge) -> object:
+    detail = _(
+        "The upload is too large: a file may have at most %(n)d MB.",
+        n=current_app.config["UPLOAD_MAX_MB"],
+    )
+    if request.path.startswith("/api/"):
+        return problem(413, "Content Too Large", detail)
+    return render_template("errors/413.html", status=413, description=detail), 413
+
+
 _BARE_500 = (
     "<!doctype html><title>500</title><h1>Something went wrong on our side</h1>"
     "<p>The error has been logged; try again in a moment.</p>"
@@ -83,6 +89,7 @@ def _unexpected(error: Exception) -> object:
 
 def init_app(app: Flask) -> None:
     app.register_error_handler(HTTPException, _http_error)
+    app.register_error_handler(RequestEntityTooLarge, _too_large)
     app.register_error_handler(NotFound, _not_found)
     app.register_error_handler(ValidationError, _validation)
     app.register_error_handler(Conflict, _conflict)

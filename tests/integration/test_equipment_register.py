@@ -172,3 +172,10 @@ def test_detail_gives_state_reasons_schedules_and_timeline(session, register) ->
         reverse=True,
     )
     assert detail.age_years == pytest.approx(6.9, abs=0.1)
+
+
+def test_search_folds_lithuanian_letters_on_every_backend(session) -> None:  # type: ignore[no-untyped-def]
+    agency = make_agency(session, "LT1")
+    make_equipment(session, agency, inventory_no="ŠALČ-0001", notes="Šalčininkų postas")
+    page = list_equipment(session, Scope.everything(), EquipmentQuery(search="šalč"), TODAY)
+    assert [row.inventory_no for row in page.items] == ["ŠALČ-0001"]

@@ -229,6 +229,12 @@ def test_decommissioning_needs_a_reason_stops_schedules_and_freezes_the_item(
 def test_euro_amounts_are_parsed_to_cents() -> None:
     assert equipment_write.parse_euros("1 234,50") == 123_450
     assert equipment_write.parse_euros("") == 0
-    for bad in ("12.345", "-1", "abc", "NaN", "1e20"):
-        with pytest.raises(ValueError):
+    for bad, message in (
+        ("12.345", "At most two decimal places."),
+        ("-1", "Enter an amount of zero or more."),
+        ("abc", "Not an amount of euros."),
+        ("NaN", "Enter an amount of zero or more."),
+        ("1e20", "That amount is too large."),
+    ):
+        with pytest.raises(ValueError, match=message):
             equipment_write.parse_euros(bad)
