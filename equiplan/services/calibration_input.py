@@ -16,6 +16,7 @@ from typing import Any
 from flask_babel import lazy_gettext as _l
 
 from equiplan.domain.calibration import Point, ToleranceKind
+from equiplan.services import input_fields
 
 MAX_POINTS = 50
 LENGTHS = {"laboratory": 200, "certificate_no": 80, "notes": 4000, "quantity": 40, "unit": 20}
@@ -52,11 +53,7 @@ def parse_number(value: Any) -> float | None:
 
 def parse_date(value: Any) -> date | None:
     """A date from a `date` or ISO text (YYYY-MM-DD); blank is None."""
-    if value is None or value == "":
-        return None
-    if isinstance(value, date):
-        return value
-    return date.fromisoformat(str(value).strip())  # ValueError for anything else
+    return input_fields.day(value)
 
 
 def check_text(errors: dict[str, object], field: str, value: Any, *, required: bool) -> str:

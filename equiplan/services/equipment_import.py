@@ -20,11 +20,11 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
 from equiplan.models import Agency, Equipment, EquipmentModel, EquipmentType, Site
+from equiplan.services import input_fields
 from equiplan.services.equipment_write import (
     add_default_schedules,
     check_equipment,
     coerce_equipment_fields,
-    parse_euros,
 )
 from equiplan.services.errors import Conflict, ServiceError, ValidationError
 from equiplan.services.import_format import (
@@ -195,7 +195,7 @@ class _FileCheck:
         for name in _DATE_FIELDS:
             raw[name] = date_cell(cells.get(name))
         try:
-            raw["acquisition_cost_cents"] = parse_euros(
+            raw["acquisition_cost_cents"] = input_fields.euros(
                 euros_cell(cells.get("acquisition_cost_eur"))
             )
         except ValueError as error:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from datetime import date
-from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
@@ -21,6 +20,7 @@ from equiplan.domain.scheduling import Interval, IntervalUnit, add_interval, gra
 from equiplan.models import Agency, Equipment, EquipmentModel, EquipmentType, Schedule, Site
 from equiplan.models.base import utcnow
 from equiplan.models.equipment import CONDITIONS, EQUIPMENT_STATUSES, FUNDING_SOURCES
+from equiplan.services import input_fields
 from equiplan.services.errors import Conflict, ValidationError
 from equiplan.services.scoping import Scope, get_scoped, scoped
 
@@ -28,103 +28,27 @@ from equiplan.services.scoping import Scope, get_scoped, scoped
 EDITABLE_STATUSES = tuple(s for s in EQUIPMENT_STATUSES if s != "decommissioned")
 REQUIRED_FIELDS = ("inventory_no", "serial_no", "model_id", "agency_id")
 MAX_LENGTHS = {"inventory_no": 40, "serial_no": 80, "notes": 4000, "decommission_reason": 500}
-MAX_CENTS = 10**13  # ten billion euros: anything above is a typing mistake
 
 
-def _text(name: str) -> Callable[[Any], Any]:
-    def parse(value: Any) -> str:
-        text = "" if value is None else str(value).strip()
-        if len(text) > MAX_LENGTHS[name]:
-            raise ValueError(_l("At most %(n)d characters.", n=MAX_LENGTHS[name]))
-        return text
-
-    return parse
-
-
-def _optional_id(value: Any) -> int | None:
-    if value is None or value == "":
-        return None
-    if isinstance(value, bool):
-        raise ValueError(_l("Choose one of the offered values."))
-    try:
-        number = int(value)
-    except (TypeError, ValueError):
-        raise ValueError(_l("Choose one of the offered values.")) from None
-    if number <= 0:
-        raise ValueError(_l("Choose one of the offered values."))
-    return number
-
-
-def parse_date(value: Any) -> date | None:
-    """A date from a `date` or ISO text (YYYY-MM-DD); blank is None."""
-    if value is None or value == "":
-        return None
-    if isinstance(value, date):
-        return value
-    try:
-        return date.fromisoformat(str(value).strip())
-    except ValueError:
-        raise ValueError(_l("Not a date; use YYYY-MM-DD.")) from None
-
-
-def parse_euros(value: Any) -> int:
-    """Euro cents from a number or text like "1 234,50" or "1234.50"; blank is 0."""
-    if value is None or value == "":
-        return 0
-    if isinstance(value, bool):
-        raise ValueError(_l("Not an amount of euros."))
-    text = str(value).strip().replace("\u00a0", "").replace(" ", "").replace(",", ".")
-    try:
-        amount = Decimal(text)
-    except InvalidOperation:
-        raise ValueError(_l("Not an amount of euros.")) from None
-    if not amount.is_finite() or amount < 0:
-        raise ValueError(_l("Enter an amount of zero or more."))
-    if amount != amount.quantize(Decimal("0.01")):
-        raise ValueError(_l("At most two decimal places."))
-    cents = int(amount * 100)
-    if cents > MAX_CENTS:
-        raise ValueError(_l("That amount is too large."))
-    return cents
-
-
-def _cents(value: Any) -> int:
-    if isinstance(value, bool) or not isinstance(value, int | str):
-        raise ValueError(_l("Give a whole number of cents."))
-    try:
-        cents = int(value)
-    except ValueError:
-        raise ValueError(_l("Give a whole number of cents.")) from None
-    if cents < 0 or cents > MAX_CENTS:
-        raise ValueError(_l("Enter an amount of zero or more."))
-    return cents
-
-
-def _choice(choices: tuple[str, ...]) -> Callable[[Any], str]:
-    def parse(value: Any) -> str:
-        text = "" if value is None else str(value).strip()
-        if text not in choices:
-            raise ValueError(_l("Choose one of: %(choices)s.", choices=", ".join(choices)))
-        return text
-
-    return parse
+def _text(name: str) -> Callable[[Any], str]:
+    return input_fields.text(MAX_LENGTHS[name])
 
 
 # Field name -> parser from text or JSON value to the stored value.
 FIELD_PARSERS: dict[str, Callable[[Any], Any]] = {
     "inventory_no": _text("inventory_no"),
     "serial_no": _text("serial_no"),
-    "model_id": _optional_id,
-    "agency_id": _optional_id,
-    "site_id": _optional_id,
-    "status": _choice(EDITABLE_STATUSES),
-    "acquired_on": parse_date,
-    "commissioned_on": parse_date,
-    "funding_source": _choice(FUNDING_SOURCES),
-    "acquisition_cost_cents": _cents,
-    "acquisition_cost_eur": parse_euros,  # for people: stored as acquisition_cost_cents
-    "warranty_end": parse_date,
-    "condition": _choice(CONDITIONS),
+    "model_id": input_fields.optional_id,
+    "agency_id": input_fields.optional_id,
+    "site_id": input_fields.optional_id,
+    "status": input_fields.choice(EDITABLE_STATUSES),
+    "acquired_on": input_fields.day,
+    "commissioned_on": input_fields.day,
+    "funding_source": input_fields.choice(FUNDING_SOURCES),
+    "acquisition_cost_cents": input_fields.cents,
+    "acquisition_cost_eur": input_fields.euros,  # for people: stored as acquisition_cost_cents
+    "warranty_end": input_fields.day,
+    "condition": input_fields.choice(CONDITIONS),
     "notes": _text("notes"),
 }
 # Fields given under another name than the column they fill.
@@ -270,9 +194,9 @@ def add_default_schedules(session: Session, item: Equipment, today: date) -> lis
 def _editable(session: Session, scope: Scope, equipment_id: int, version: Any) -> Equipment:
     item = get_scoped(session, Equipment, equipment_id, scope)
     try:
-        expected = int(version)
-    except (TypeError, ValueError):
-        raise ValidationError({"version": _l("The version you loaded is required.")}) from None
+        expected = input_fields.version_number(version)
+    except ValueError as error:
+        raise ValidationError({"version": error}) from None
     if item.version != expected:
         raise Conflict(
             _l(
@@ -345,7 +269,7 @@ def decommission_equipment(
     except ValueError as error:
         errors["reason"] = str(error)
     try:
-        when = parse_date(on) or today
+        when = input_fields.day(on) or today
         if when > today:
             errors["decommissioned_on"] = str(_l("The date cannot be in the future."))
         elif item.commissioned_on and when < item.commissioned_on:

@@ -22,6 +22,7 @@ from sqlmodel import Session
 from equiplan.models import Agency, EquipmentType, Site
 from equiplan.models.agency import SITE_STATUSES, SITE_TYPES
 from equiplan.models.schedule import ANCHORS, INTERVAL_UNITS, SCHEDULE_KINDS
+from equiplan.services import input_fields
 from equiplan.services.errors import Conflict, NotFound, ValidationError
 from equiplan.services.scoping import Scope, get_scoped, scoped
 
@@ -42,18 +43,7 @@ class Page(Generic[T]):
 # --- parsing plain values -------------------------------------------------------------------
 
 
-def _text(max_length: int, *, required: bool = False) -> Parser:
-    def parse(value: Any) -> str:
-        if value is not None and not isinstance(value, str | int | float):
-            raise ValueError(_l("Give text."))
-        text = "" if value is None else str(value).strip()
-        if required and not text:
-            raise ValueError(_l("This field is required."))
-        if len(text) > max_length:
-            raise ValueError(_l("At most %(n)d characters.", n=max_length))
-        return text
-
-    return parse
+_text = input_fields.text
 
 
 def _code(max_length: int) -> Parser:
@@ -69,14 +59,7 @@ def _code(max_length: int) -> Parser:
     return parse
 
 
-def _choice(choices: Sequence[str]) -> Parser:
-    def parse(value: Any) -> str:
-        text = "" if value is None else str(value).strip()
-        if text not in choices:
-            raise ValueError(_l("Choose one of: %(choices)s.", choices=", ".join(choices)))
-        return text
-
-    return parse
+_choice = input_fields.choice
 
 
 def _whole(minimum: int, maximum: int) -> Parser:
@@ -108,17 +91,6 @@ def _positive_number(value: Any) -> float:
     if not isinstance(number, int | float) or not 0 < number < 1e6:
         raise ValueError(_l("Give a number greater than zero."))
     return float(number)
-
-
-def _optional_date(value: Any) -> date | None:
-    if value is None or value == "":
-        return None
-    if isinstance(value, date):
-        return value
-    try:
-        return date.fromisoformat(str(value).strip())
-    except ValueError:
-        raise ValueError(_l("Not a date; use YYYY-MM-DD.")) from None
 
 
 def _country(value: Any) -> str | None:
@@ -236,7 +208,7 @@ SITE_PARSERS: dict[str, Parser] = {
     "site_type": _choice(SITE_TYPES),
     "border_country": _country,
     "status": _choice(SITE_STATUSES),
-    "status_since": _optional_date,
+    "status_since": input_fields.day,
     "criticality": _whole(1, 5),
 }
 SITE_REQUIRED = ("agency_id", "code", "name_en", "name_lt", "site_type")

@@ -7,13 +7,36 @@ Field names are the JSON/API names: `downtime_start`, `parts_cost_cents`, `failu
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import date, datetime
-from decimal import Decimal, InvalidOperation
 from typing import Any, TypeVar
 
 from flask_babel import lazy_gettext as _l
 
 from equiplan.domain.work_orders import Problem
+from equiplan.services import input_fields
+from equiplan.services.input_fields import (
+    cents,
+    day,
+    euros,
+    hours,
+    optional_id,
+    timestamp,
+    version_number,
+)
+
+# The parsers shared with the other entry points, for the work-order modules' callers.
+__all__ = [
+    "FieldErrors",
+    "cents",
+    "choice",
+    "day",
+    "euros",
+    "hours",
+    "optional_id",
+    "problem_message",
+    "text",
+    "timestamp",
+    "version_number",
+]
 
 T = TypeVar("T")
 
@@ -73,133 +96,9 @@ class FieldErrors:
 
 def text(field: str) -> Callable[[Any], str]:
     """Text up to the column's length, without surrounding white space; None is empty."""
-
-    def parse(value: Any) -> str:
-        if value is None:
-            return ""
-        if not isinstance(value, str):
-            raise ValueError(_l("Give text."))
-        stripped = value.strip()
-        if len(stripped) > MAX_LENGTHS[field]:
-            raise ValueError(_l("At most %(n)d characters.", n=MAX_LENGTHS[field]))
-        return stripped
-
-    return parse
-
-
-def timestamp(value: Any) -> datetime | None:
-    """A moment: an aware `datetime`, or ISO 8601 text with its offset ("…+02:00" or "…Z")."""
-    if value is None or value == "":
-        return None
-    if isinstance(value, str):
-        try:
-            value = datetime.fromisoformat(value.strip())
-        except ValueError:
-            raise ValueError(
-                _l("Not a date and time; use ISO 8601, e.g. 2026-03-01T09:30:00+02:00.")
-            ) from None
-    if not isinstance(value, datetime):
-        raise ValueError(_l("Not a date and time; use ISO 8601, e.g. 2026-03-01T09:30:00+02:00."))
-    if value.tzinfo is None or value.utcoffset() is None:
-        # A time without its zone could be local or UTC; guessing would shift it by hours.
-        raise ValueError(_l("Give the time with its time zone, e.g. 2026-03-01T09:30:00+02:00."))
-    return value
-
-
-def day(value: Any) -> date | None:
-    """A calendar date: a `date` or ISO text (YYYY-MM-DD); blank is None."""
-    if value is None or value == "":
-        return None
-    if isinstance(value, datetime):
-        raise ValueError(_l("Not a date; use YYYY-MM-DD."))
-    if isinstance(value, date):
-        return value
-    try:
-        return date.fromisoformat(str(value).strip())
-    except ValueError:
-        raise ValueError(_l("Not a date; use YYYY-MM-DD.")) from None
-
-
-def hours(value: Any) -> Decimal:
-    """Labour hours with at most two decimals (a number or text, "1,5" too); blank is 0."""
-    if value is None or value == "":
-        return Decimal("0")
-    if isinstance(value, bool):
-        raise ValueError(_l("Not a number of hours."))
-    try:
-        amount = Decimal(str(value).strip().replace(",", "."))
-    except InvalidOperation:
-        raise ValueError(_l("Not a number of hours.")) from None
-    if not amount.is_finite():
-        raise ValueError(_l("Not a number of hours."))
-    if amount != amount.quantize(Decimal("0.01")):
-        raise ValueError(_l("At most two decimal places."))
-    return amount.quantize(Decimal("0.01"))
-
-
-def cents(value: Any) -> int:
-    """A whole number of euro cents (a JSON integer or its text); blank is 0."""
-    if value is None or value == "":
-        return 0
-    if isinstance(value, bool) or not isinstance(value, int | str):
-        raise ValueError(_l("Give a whole number of cents."))
-    try:
-        return int(value)
-    except ValueError:
-        raise ValueError(_l("Give a whole number of cents.")) from None
-
-
-def euros(value: Any) -> int:
-    """Euro cents from euros as typed: "12,50", "12.50", "1 234,5"; blank is 0."""
-    if value is None or value == "":
-        return 0
-    if isinstance(value, bool):
-        raise ValueError(_l("Not an amount of euros."))
-    cleaned = str(value).strip().replace("\u00a0", "").replace(" ", "").replace(",", ".")
-    try:
-        amount = Decimal(cleaned)
-    except InvalidOperation:
-        raise ValueError(_l("Not an amount of euros.")) from None
-    if not amount.is_finite():
-        raise ValueError(_l("Not an amount of euros."))
-    if amount != amount.quantize(Decimal("0.01")):
-        raise ValueError(_l("At most two decimal places."))
-    return int(amount * 100)
-
-
-def optional_id(value: Any) -> int | None:
-    """The id of a row chosen from a list; blank is None."""
-    if value is None or value == "":
-        return None
-    if isinstance(value, bool):
-        raise ValueError(_l("Choose one of the offered values."))
-    try:
-        number = int(value)
-    except (TypeError, ValueError):
-        raise ValueError(_l("Choose one of the offered values.")) from None
-    if number <= 0:
-        raise ValueError(_l("Choose one of the offered values."))
-    return number
+    return input_fields.text(MAX_LENGTHS[field])
 
 
 def choice(choices: tuple[str, ...]) -> Callable[[Any], str | None]:
-    """One of `choices`; blank is None."""
-
-    def parse(value: Any) -> str | None:
-        if value is None or value == "":
-            return None
-        if not isinstance(value, str) or value.strip() not in choices:
-            raise ValueError(_l("Choose one of: %(choices)s.", choices=", ".join(choices)))
-        return value.strip()
-
-    return parse
-
-
-def version_number(value: Any) -> int:
-    """The version the user loaded (optimistic locking)."""
-    if isinstance(value, bool):
-        raise ValueError(_l("The version you loaded is required."))
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        raise ValueError(_l("The version you loaded is required.")) from None
+    """One of `choices`; blank is None (the work order keeps or lacks it)."""
+    return input_fields.choice(choices, required=False)

@@ -100,7 +100,7 @@ BROKEN_PROBLEMS = [
     (11, "Acquired on", "Not a date; use YYYY-MM-DD."),
     (12, "Commissioned on", "Commissioned before it was acquired."),
     (13, "Status", "Choose one of: in_service, out_of_service, in_repair, in_storage."),
-    (14, "Acquisition cost (EUR)", "Enter an amount of zero or more."),
+    (14, "Acquisition cost (EUR)", "Enter zero or more."),
     (15, "Agency", "You can import only into your own agency."),
     (16, "Type", "This model is of type PRD."),
     (17, "Manufacturer", "Several manufacturers make a model of this name; give the manufacturer."),

@@ -7,7 +7,7 @@ import pytest
 from sqlalchemy import func, select
 
 from equiplan.models import AuditEvent, Equipment, Schedule
-from equiplan.services import equipment_write
+from equiplan.services import equipment_write, input_fields
 from equiplan.services.errors import Conflict, NotFound, ValidationError
 from equiplan.services.scoping import Scope
 from tests.factories import (
@@ -227,14 +227,14 @@ def test_decommissioning_needs_a_reason_stops_schedules_and_freezes_the_item(
 
 
 def test_euro_amounts_are_parsed_to_cents() -> None:
-    assert equipment_write.parse_euros("1 234,50") == 123_450
-    assert equipment_write.parse_euros("") == 0
+    assert input_fields.euros("1 234,50") == 123_450
+    assert input_fields.euros("") == 0
     for bad, message in (
         ("12.345", "At most two decimal places."),
-        ("-1", "Enter an amount of zero or more."),
+        ("-1", "Enter zero or more."),
         ("abc", "Not an amount of euros."),
-        ("NaN", "Enter an amount of zero or more."),
+        ("NaN", "Not an amount of euros."),
         ("1e20", "That amount is too large."),
     ):
         with pytest.raises(ValueError, match=message):
-            equipment_write.parse_euros(bad)
+            input_fields.euros(bad)

@@ -1,0 +1,164 @@
+"""Parsing what people and programs send: text typed in a form or a spreadsheet cell, or a
+JSON value. Each parser returns the stored value or raises ValueError with a message in the
+user's language, so every entry point (pages, API, importer) says the same thing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from datetime import date, datetime
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from flask_babel import lazy_gettext as _l
+
+Parser = Callable[[Any], Any]
+MAX_CENTS = 10**13  # a hundred billion euros: anything above is a typing mistake
+
+
+def _blank(value: Any) -> bool:
+    return value is None or value == ""
+
+
+def text(max_length: int, *, required: bool = False) -> Callable[[Any], str]:
+    """Text up to `max_length` characters without surrounding white space; None is empty."""
+
+    def parse(value: Any) -> str:
+        if value is not None and (
+            isinstance(value, bool) or not isinstance(value, str | int | float)
+        ):
+            raise ValueError(_l("Give text."))
+        stripped = "" if value is None else str(value).strip()
+        if required and not stripped:
+            raise ValueError(_l("This field is required."))
+        if len(stripped) > max_length:
+            raise ValueError(_l("At most %(n)d characters.", n=max_length))
+        return stripped
+
+    return parse
+
+
+def choice(choices: Sequence[str], *, required: bool = True) -> Callable[[Any], str | None]:
+    """One of `choices`; blank is refused, or None when not `required`."""
+
+    def parse(value: Any) -> str | None:
+        if _blank(value) and not required:
+            return None
+        stripped = value.strip() if isinstance(value, str) else None
+        if stripped not in choices:
+            raise ValueError(_l("Choose one of: %(choices)s.", choices=", ".join(choices)))
+        return stripped
+
+    return parse
+
+
+def optional_id(value: Any) -> int | None:
+    """The id of a row chosen from a list; blank is None."""
+    if _blank(value):
+        return None
+    if isinstance(value, bool):
+        raise ValueError(_l("Choose one of the offered values."))
+    try:
+        number = int(value)
+    except (TypeError, ValueError):
+        raise ValueError(_l("Choose one of the offered values.")) from None
+    if number <= 0:
+        raise ValueError(_l("Choose one of the offered values."))
+    return number
+
+
+def day(value: Any) -> date | None:
+    """A calendar date: a `date` or ISO text (YYYY-MM-DD); blank is None."""
+    if _blank(value):
+        return None
+    if isinstance(value, datetime):
+        raise ValueError(_l("Not a date; use YYYY-MM-DD."))
+    if isinstance(value, date):
+        return value
+    try:
+        return date.fromisoformat(str(value).strip())
+    except ValueError:
+        raise ValueError(_l("Not a date; use YYYY-MM-DD.")) from None
+
+
+def timestamp(value: Any) -> datetime | None:
+    """A moment: an aware `datetime`, or ISO 8601 text with its offset ("…+02:00" or "…Z")."""
+    if _blank(value):
+        return None
+    if isinstance(value, str):
+        try:
+            value = datetime.fromisoformat(value.strip())
+        except ValueError:
+            raise ValueError(
+                _l("Not a date and time; use ISO 8601, e.g. 2026-03-01T09:30:00+02:00.")
+            ) from None
+    if not isinstance(value, datetime):
+        raise ValueError(_l("Not a date and time; use ISO 8601, e.g. 2026-03-01T09:30:00+02:00."))
+    if value.tzinfo is None or value.utcoffset() is None:
+        # A time without its zone could be local or UTC; guessing would shift it by hours.
+        raise ValueError(_l("Give the time with its time zone, e.g. 2026-03-01T09:30:00+02:00."))
+    return value
+
+
+def _decimal(value: Any, message: Any) -> Decimal:
+    """A finite decimal from a number or text as typed ("1 234,5" or "1234.5")."""
+    if isinstance(value, bool):
+        raise ValueError(message)
+    cleaned = str(value).strip().replace("\u00a0", "").replace(" ", "").replace(",", ".")
+    try:
+        amount = Decimal(cleaned)
+    except InvalidOperation:
+        raise ValueError(message) from None
+    if not amount.is_finite():
+        raise ValueError(message)
+    if amount != amount.quantize(Decimal("0.01")):
+        raise ValueError(_l("At most two decimal places."))
+    return amount
+
+
+def hours(value: Any) -> Decimal:
+    """Hours with at most two decimals (a number or text, "1,5" too); blank is 0.
+
+    Negative hours are left to the caller's rules (they say which field is wrong and why)."""
+    if _blank(value):
+        return Decimal("0")
+    return _decimal(value, _l("Not a number of hours.")).quantize(Decimal("0.01"))
+
+
+def euros(value: Any) -> int:
+    """Euro cents from euros as typed: "12,50", "12.50", "1 234,5"; blank is 0."""
+    if _blank(value):
+        return 0
+    cents_ = int(_decimal(value, _l("Not an amount of euros.")) * 100)
+    return _in_range(cents_)
+
+
+def cents(value: Any) -> int:
+    """A whole number of euro cents (a JSON integer or its text); blank is 0."""
+    if _blank(value):
+        return 0
+    if isinstance(value, bool) or not isinstance(value, int | str):
+        raise ValueError(_l("Give a whole number of cents."))
+    try:
+        number = int(value)
+    except ValueError:
+        raise ValueError(_l("Give a whole number of cents.")) from None
+    return _in_range(number)
+
+
+def _in_range(amount_cents: int) -> int:
+    if amount_cents < 0:
+        raise ValueError(_l("Enter zero or more."))
+    if amount_cents > MAX_CENTS:
+        raise ValueError(_l("That amount is too large."))
+    return amount_cents
+
+
+def version_number(value: Any) -> int:
+    """The version the user loaded (optimistic locking)."""
+    if isinstance(value, bool):
+        raise ValueError(_l("The version you loaded is required."))
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        raise ValueError(_l("The version you loaded is required.")) from None
