@@ -69,16 +69,6 @@ class EquipmentPage:
         return max(1, -(-self.total // self.per_page))
 
 
-def _next_due() -> Any:
-    """The earliest due date of the item's active schedules."""
-    return (
-        select(func.min(Schedule.next_due))
-        .where(Schedule.equipment_id == Equipment.id, Schedule.active.is_(True))  # type: ignore[attr-defined]
-        .correlate(Equipment)
-        .scalar_subquery()
-    )
-
-
 def _like(term: str) -> str:
     escaped = term.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
     return f"%{escaped}%"
@@ -89,25 +79,23 @@ def _conditions(query: EquipmentQuery, today: date) -> list[ColumnElement[bool]]
     for column, value in (
         (Equipment.agency_id, query.agency_id),
         (Equipment.site_id, query.site_id),
-        (EquipmentModel.type_id, query.type_id),
         (Equipment.model_id, query.model_id),
         (Equipment.status, query.status),
     ):
         if value is not None:
             conditions.append(column == value)
+    if query.type_id is not None:
+        # A subquery rather than the joined column: the count then reads `equipment` alone.
+        conditions.append(
+            Equipment.model_id.in_(  # type: ignore[attr-defined]
+                select(EquipmentModel.id).where(EquipmentModel.type_id == query.type_id)
+            )
+        )
     if query.operational is not None:
         conditions.append(is_operational(today) if query.operational else ~is_operational(today))
     if query.due_within_days is not None:
         horizon = today + timedelta(days=query.due_within_days)
-        conditions.append(
-            select(Schedule.id)
-            .where(
-                Schedule.equipment_id == Equipment.id,
-                Schedule.active.is_(True),  # type: ignore[attr-defined]
-                Schedule.next_due <= horizon,
-            )
-            .exists()
-        )
+        conditions.append(Equipment.next_due <= horizon)  # type: ignore[operator]
     if query.search:
         pattern = _like(query.search)
         conditions.append(
@@ -139,8 +127,13 @@ def list_equipment(
 ) -> EquipmentPage:
     """One page of the register in the scope, with the total count of matching items."""
     conditions = _conditions(query, today)
-    total = session.execute(_base(scope, conditions, func.count(Equipment.id))).scalar_one()
-    next_due = _next_due()
+    total = session.execute(
+        scoped(select(func.count()).select_from(Equipment).where(*conditions), Equipment, scope)
+    ).scalar_one()
+    # First the ids of the page, ordered and offset with nothing else computed; then the
+    # columns (next due, operational state) for those rows only. Computing them in the same
+    # query would evaluate them for every row skipped by the offset as well.
+    ids = _base(scope, conditions, Equipment.id)
     sort_columns: dict[str, Any] = {
         "inventory_no": Equipment.inventory_no,
         "serial_no": Equipment.serial_no,
@@ -150,14 +143,22 @@ def list_equipment(
         "model": EquipmentModel.name,
         "status": Equipment.status,
         "commissioned_on": Equipment.commissioned_on,
-        "next_due": next_due,
+        "next_due": Equipment.next_due,
     }
-    order = sort_columns[query.sort]
-    order = order.desc().nulls_last() if query.descending else order.asc().nulls_last()
+    sort_key = sort_columns[query.sort]
+    page = (
+        ids.add_columns(sort_key.label("sort_key"))
+        # The id breaks ties so that pages never overlap or skip rows.
+        .order_by(
+            sort_key.desc().nulls_last() if query.descending else sort_key.asc().nulls_last(),
+            Equipment.id,
+        )
+        .offset((query.page - 1) * query.per_page)
+        .limit(query.per_page)
+        .subquery("page")
+    )
     statement = (
-        _base(
-            scope,
-            conditions,
+        select(
             Equipment.id,
             Equipment.inventory_no,
             Equipment.serial_no,
@@ -170,15 +171,23 @@ def list_equipment(
             EquipmentModel.manufacturer,
             EquipmentModel.name,
             Equipment.commissioned_on,
-            next_due,
+            Equipment.next_due,
             is_operational(today),
             calibration_overdue(today),
             open_corrective_downtime(),
         )
-        # The id breaks ties so that pages never overlap or skip rows.
-        .order_by(order, Equipment.id)
-        .offset((query.page - 1) * query.per_page)
-        .limit(query.per_page)
+        .select_from(page)
+        .join(Equipment, Equipment.id == page.c.id)
+        .join(EquipmentModel, EquipmentModel.id == Equipment.model_id)
+        .join(EquipmentType, EquipmentType.id == EquipmentModel.type_id)
+        .join(Agency, Agency.id == Equipment.agency_id)
+        .outerjoin(Site, Site.id == Equipment.site_id)
+        .order_by(
+            page.c.sort_key.desc().nulls_last()
+            if query.descending
+            else page.c.sort_key.asc().nulls_last(),
+            page.c.id,
+        )
     )
     items = [
         EquipmentRow(
@@ -194,26 +203,47 @@ def list_equipment(
 
 @dataclass(frozen=True)
 class FilterOptions:
-    agencies: list[Agency]
-    sites: list[Site]
-    types: list[EquipmentType]
-    models: list[EquipmentModel]
+    # Plain rows with the attributes the forms read (id, code, names...): about 120 of them on
+    # every list page, where building ORM objects cost more than the page's queries.
+    agencies: list[Any]
+    sites: list[Any]
+    types: list[Any]
+    models: list[Any]
 
 
 def filter_options(session: Session, scope: Scope) -> FilterOptions:
     """The choices of the list's filter form, limited to the scope."""
+    named = (Agency.id, Agency.code, Agency.name_en, Agency.name_lt)
     return FilterOptions(
-        agencies=list(
-            session.execute(scoped(select(Agency), Agency, scope).order_by(Agency.code)).scalars()
-        ),
+        agencies=list(session.execute(scoped(select(*named), Agency, scope).order_by(Agency.code))),
         sites=list(
-            session.execute(scoped(select(Site), Site, scope).order_by(Site.code)).scalars()
+            session.execute(
+                scoped(
+                    select(Site.id, Site.agency_id, Site.code, Site.name_en, Site.name_lt),
+                    Site,
+                    scope,
+                ).order_by(Site.code)
+            )
         ),
-        types=list(session.execute(select(EquipmentType).order_by(EquipmentType.code)).scalars()),
+        types=list(
+            session.execute(
+                select(
+                    EquipmentType.id,
+                    EquipmentType.code,
+                    EquipmentType.name_en,
+                    EquipmentType.name_lt,
+                ).order_by(EquipmentType.code)
+            )
+        ),
         models=list(
             session.execute(
-                select(EquipmentModel).order_by(EquipmentModel.manufacturer, EquipmentModel.name)
-            ).scalars()
+                select(
+                    EquipmentModel.id,
+                    EquipmentModel.type_id,
+                    EquipmentModel.manufacturer,
+                    EquipmentModel.name,
+                ).order_by(EquipmentModel.manufacturer, EquipmentModel.name)
+            )
         ),
     )
 
