@@ -42,3 +42,43 @@ def test_audit_table_is_append_only_in_the_database(session) -> None:  # type: i
     for statement in ("UPDATE audit_event SET entity = 'y'", "DELETE FROM audit_event"):
         with pytest.raises(DBAPIError, match="append-only"), session.begin_nested():
             session.execute(text(statement))
+
+
+def test_postgresql_searches_equipment_through_trigram_indexes(
+    empty_database_url: str, backend: str
+) -> None:
+    upgrade(empty_database_url)
+    engine = make_engine(empty_database_url)
+    try:
+        with engine.connect() as connection:
+            indexes = {
+                name
+                for (name,) in connection.execute(
+                    text("SELECT indexname FROM pg_indexes WHERE tablename = 'equipment'")
+                    if backend == "postgresql"
+                    else text("SELECT name FROM sqlite_master WHERE tbl_name = 'equipment'")
+                )
+            }
+            trigram = {
+                "trgm_equipment_inventory_no",
+                "trgm_equipment_serial_no",
+                "trgm_equipment_notes",
+            }
+            if backend != "postgresql":
+                assert not indexes & trigram  # SQLite has no trigrams; it scans
+                return
+            assert trigram <= indexes
+            connection.execute(text("SET enable_seqscan = off"))
+            plan = "\n".join(
+                row[0]
+                for row in connection.execute(
+                    text(
+                        "EXPLAIN SELECT id FROM equipment WHERE lower(inventory_no) LIKE '%syn-01%'"
+                        " OR lower(serial_no) LIKE '%syn-01%' OR lower(notes) LIKE '%syn-01%'"
+                    )
+                )
+            )
+            for name in trigram:
+                assert name in plan, plan
+    finally:
+        engine.dispose()
