@@ -87,6 +87,10 @@ class Equipment(SQLModel, table=True):
     # Set when an as-found calibration reading was out of tolerance: the period since the last
     # good result needs an impact review.
     flagged_for_review: bool = Field(default=False)
+    # The earliest due date of the item's active schedules, kept by database triggers on
+    # `schedule` (migration 0004) so that the register sorts and filters by it with an index.
+    # Read it in queries; an object loaded before a schedule changed holds the old value.
+    next_due: date | None = Field(default=None, index=True)
     created_at: datetime = timestamp_field(default_now=True)
     updated_at: datetime | None = timestamp_field()
     version: int = Field(default=1, sa_column=(_version := version_column()))

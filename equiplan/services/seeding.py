@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, text
 from sqlmodel import Session
 
 from equiplan.domain.scheduling import Anchor, Interval, IntervalUnit
@@ -119,6 +119,14 @@ def seed_demo(session: Session, *, today: date | None = None) -> dict[str, int]:
     return dict(counts)
 
 
+def refresh_statistics(session: Session) -> None:
+    """Let PostgreSQL's planner see a bulk load at once (ANALYZE), instead of planning with
+    empty-table estimates until autovacuum comes round (and never, where it is off)."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("ANALYZE"))
+        session.commit()
+
+
 def seed_synthetic(
     session: Session,
     *,
@@ -157,6 +165,7 @@ def seed_synthetic(
         write_fleet(session, specs, context, f"synthetic:{seed}", counts, report)
         record_bulk_events(session, counts, {"source": "seed_synthetic", "seed": seed})
         session.commit()
+    refresh_statistics(session)
     report(f"{counts['equipment']} items written in {time.monotonic() - started:.1f} s")
     return dict(counts)
 

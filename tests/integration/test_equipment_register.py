@@ -4,8 +4,10 @@ detail view with state, reasons, schedules and timeline."""
 from datetime import UTC, date, datetime
 
 import pytest
+from sqlalchemy import select
 
 from equiplan.domain.status import NotOperationalReason
+from equiplan.models import Equipment, Schedule
 from equiplan.services.equipment import equipment_detail, list_equipment
 from equiplan.services.equipment_query import EquipmentQuery
 from equiplan.services.errors import NotFound
@@ -179,3 +181,25 @@ def test_search_folds_lithuanian_letters_on_every_backend(session) -> None:  # t
     make_equipment(session, agency, inventory_no="ŠALČ-0001", notes="Šalčininkų postas")
     page = list_equipment(session, Scope.everything(), EquipmentQuery(search="šalč"), TODAY)
     assert [row.inventory_no for row in page.items] == ["ŠALČ-0001"]
+
+
+def test_the_database_keeps_each_items_next_due_from_its_active_schedules(session) -> None:  # type: ignore[no-untyped-def]
+    def stored() -> date | None:
+        return session.execute(
+            select(Equipment.next_due).where(Equipment.id == item.id)
+        ).scalar_one()
+
+    item = make_equipment(session, make_agency(session, "ND1"))
+    assert stored() is None
+    later = make_schedule(session, item, date(2027, 3, 1))
+    sooner = make_schedule(session, item, date(2027, 1, 15), kind="source_check")
+    assert stored() == date(2027, 1, 15)
+    sooner.next_due = date(2027, 6, 1)  # completed: moved on
+    session.commit()
+    assert stored() == date(2027, 3, 1)
+    later.active = False  # paused schedules do not count
+    session.commit()
+    assert stored() == date(2027, 6, 1)
+    session.delete(session.get(Schedule, sooner.id))
+    session.commit()
+    assert stored() is None
