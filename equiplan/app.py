@@ -12,6 +12,7 @@ from flask import Flask, Response, current_app, g, has_request_context, request,
 from flask_babel import get_locale
 from flask_login import current_user
 from werkzeug.middleware.proxy_fix import ProxyFix
+from werkzeug.routing import IntegerConverter
 
 from equiplan import db, extensions
 from equiplan.api import bearer
@@ -20,6 +21,7 @@ from equiplan.config import SUPPORTED_LOCALES, load_config
 from equiplan.domain.roles import ALL_ROLES
 from equiplan.resources import resource_path
 from equiplan.services import audit
+from equiplan.services.input_fields import MAX_WHOLE
 from equiplan.services.users import load_user
 from equiplan.web import errors, policy, register_blueprints
 from equiplan.web.forms import LocaleForm, SignOutForm
@@ -59,6 +61,9 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.before_request(bearer.refuse_invalid_token)
     policy.init_app(app)
     _init_extensions(app)
+    # Ids in URLs beyond any real one would overflow the databases' integers (a 500):
+    # such a URL matches no route and answers 404.
+    app.url_map.converters["int"] = BoundedIntConverter
     register_blueprints(app)
     app.register_blueprint(api_bp)
     errors.init_app(app)
@@ -118,6 +123,14 @@ def _select_locale() -> str:
         request.accept_languages.best_match(SUPPORTED_LOCALES)
         or current_app.config["DEFAULT_LOCALE"]
     )
+
+
+class BoundedIntConverter(IntegerConverter):
+    """`<int:...>` with an upper bound (MAX_WHOLE) unless the rule gives its own."""
+
+    def __init__(self, url_map: Any, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("max", MAX_WHOLE)
+        super().__init__(url_map, *args, **kwargs)
 
 
 def _web_actor() -> audit.Actor | None:

@@ -23,6 +23,7 @@ from equiplan.api.fields import PAGE, PER_PAGE, Field, QueryParam, Shape
 from equiplan.db import get_session
 from equiplan.services.clock import local_today
 from equiplan.services.errors import ValidationError
+from equiplan.services.input_fields import whole_number
 from equiplan.services.scoping import Scope, scope_for
 
 MAX_SEARCH_LENGTH = 100
@@ -55,6 +56,9 @@ def json_object() -> dict[str, Any]:
         data = json.loads(request.get_data(as_text=True) or "null", parse_constant=_no_constant)
     except ValueError as error:
         raise BadRequest(_("The body is not valid JSON: %(error)s", error=str(error))) from None
+    except RecursionError:
+        message = _("The body is not valid JSON: %(error)s", error="nested too deeply")
+        raise BadRequest(message) from None
     if not isinstance(data, dict):
         raise BadRequest(_("The body must be a JSON object."))
     return data
@@ -167,13 +171,11 @@ def reject_unknown_arguments(declared: Iterable[QueryParam]) -> dict[str, str]:
 
 
 def _positive(raw: str, name: str, errors: dict[str, str]) -> int | None:
-    text = raw.strip()
-    if text == "":
+    try:
+        return whole_number(raw)
+    except ValueError as error:
+        errors[name] = str(error)
         return None
-    if not text.isdigit() or int(text) < 1:
-        errors[name] = _("Not a valid number: %(value)s.", value=raw[:40])
-        return None
-    return int(text)
 
 
 def page_arguments(errors: dict[str, str]) -> tuple[int, int]:

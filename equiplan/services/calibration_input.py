@@ -42,7 +42,10 @@ def parse_number(value: Any) -> float | None:
     if isinstance(value, bool):
         raise ValueError
     if isinstance(value, int | float | Decimal):
-        number = float(value)
+        try:
+            number = float(value)
+        except OverflowError:
+            raise ValueError from None
     else:
         text = str(value).strip().replace("\u00a0", "").replace(" ", "").replace(",", ".")
         number = float(text)  # ValueError for anything else

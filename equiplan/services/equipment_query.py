@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from flask_babel import lazy_gettext as _l
 
 from equiplan.models.equipment import EQUIPMENT_STATUSES
+from equiplan.services.input_fields import whole_number
 
 SORT_KEYS = (
     "inventory_no",
@@ -65,12 +66,15 @@ class EquipmentQuery:
 def _positive_int(
     raw: str, field: str, errors: dict[str, object], maximum: int | None = None
 ) -> int | None:
-    if raw.strip() == "":
+    try:
+        number = whole_number(raw)
+    except ValueError as error:
+        errors[field] = str(error)
         return None
-    if not raw.strip().isdigit() or int(raw) < 1 or (maximum is not None and int(raw) > maximum):
+    if number is not None and maximum is not None and number > maximum:
         errors[field] = _l("Not a valid number: %(value)s.", value=raw[:40])
         return None
-    return int(raw)
+    return number
 
 
 def parse_equipment_query(args: Mapping[str, str]) -> tuple[EquipmentQuery, dict[str, object]]:

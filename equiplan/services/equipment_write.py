@@ -14,6 +14,7 @@ from typing import Any
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
 from equiplan.domain.scheduling import Interval, IntervalUnit, add_interval, grace_ends_on
@@ -100,12 +101,16 @@ def check_equipment(
     if model_id is not None and session.get(EquipmentModel, model_id) is None:
         errors["model_id"] = str(_l("Unknown model."))
     site_id = merged.get("site_id")
-    if site_id is not None and "site_id" in values:
-        visible = session.execute(
-            scoped(select(Site.id).where(Site.id == site_id), Site, scope)
-        ).first()
-        if visible is None:
+    if site_id is not None and ("site_id" in values or "agency_id" in values):
+        site_agency = session.execute(
+            scoped(select(Site.agency_id).where(Site.id == site_id), Site, scope)
+        ).scalar_one_or_none()
+        if site_agency is None:
             errors["site_id"] = str(_l("Unknown site."))
+        elif agency_id is not None and site_agency != agency_id:
+            # An item stands at a site of its own agency: otherwise its officers would see
+            # another agency's site, and could not save the item again.
+            errors["site_id"] = str(_l("This site belongs to another agency."))
     acquired, commissioned = merged.get("acquired_on"), merged.get("commissioned_on")
     if acquired and commissioned and commissioned < acquired:
         errors["commissioned_on"] = str(_l("Commissioned before it was acquired."))
@@ -161,7 +166,7 @@ def register_equipment(
     session.add(item)
     session.flush()
     add_default_schedules(session, item, today)
-    session.commit()
+    _commit(session)
     return item
 
 
@@ -189,6 +194,20 @@ def add_default_schedules(session: Session, item: Equipment, today: date) -> lis
         session.add(schedule)
         schedules.append(schedule)
     return schedules
+
+
+def _commit(session: Session) -> None:
+    """Commit; a unique number taken by a change saved at the same moment is a Conflict."""
+    try:
+        session.commit()
+    except IntegrityError:
+        session.rollback()
+        raise Conflict(
+            _l(
+                "A change saved at the same moment clashes with this one (the same inventory "
+                "or serial number). Reload and try again."
+            )
+        ) from None
 
 
 def _editable(session: Session, scope: Scope, equipment_id: int, version: Any) -> Equipment:
@@ -221,7 +240,7 @@ def update_equipment(
     for name, value in values.items():
         setattr(item, name, value)
     item.updated_at = utcnow()
-    session.commit()
+    _commit(session)
     return item
 
 
@@ -241,7 +260,7 @@ def move_equipment(
         raise ValidationError(errors)
     item.site_id = values["site_id"]
     item.updated_at = utcnow()
-    session.commit()
+    _commit(session)
     return item
 
 
@@ -289,5 +308,5 @@ def decommission_equipment(
         )
     ).scalars():
         schedule.active = False
-    session.commit()
+    _commit(session)
     return item

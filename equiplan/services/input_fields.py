@@ -14,6 +14,10 @@ from flask_babel import lazy_gettext as _l
 
 Parser = Callable[[Any], Any]
 MAX_CENTS = 10**13  # a hundred billion euros: anything above is a typing mistake
+# Ids and page numbers above this are typing mistakes too; below it, every arithmetic on them
+# (offsets) still fits the databases' 64-bit integers.
+MAX_WHOLE = 10**15
+MIN_YEAR, MAX_YEAR = 1900, 2200
 
 
 def _blank(value: Any) -> bool:
@@ -52,6 +56,17 @@ def choice(choices: Sequence[str], *, required: bool = True) -> Callable[[Any], 
     return parse
 
 
+def whole_number(raw: str) -> int | None:
+    """A whole number from 1 to MAX_WHOLE written in ASCII digits (URL parameters); blank is
+    None. Not "²" (a digit to `str.isdigit`, not to `int`), not 10**30."""
+    text = raw.strip()
+    if text == "":
+        return None
+    if not (text.isascii() and text.isdigit()) or not 1 <= int(text) <= MAX_WHOLE:
+        raise ValueError(_l("Not a valid number: %(value)s.", value=text[:40]))
+    return int(text)
+
+
 def optional_id(value: Any) -> int | None:
     """The id of a row chosen from a list; blank is None."""
     if _blank(value):
@@ -60,9 +75,9 @@ def optional_id(value: Any) -> int | None:
         raise ValueError(_l("Choose one of the offered values."))
     try:
         number = int(value)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         raise ValueError(_l("Choose one of the offered values.")) from None
-    if number <= 0:
+    if not 0 < number <= MAX_WHOLE:
         raise ValueError(_l("Choose one of the offered values."))
     return number
 
@@ -74,11 +89,19 @@ def day(value: Any) -> date | None:
     if isinstance(value, datetime):
         raise ValueError(_l("Not a date; use YYYY-MM-DD."))
     if isinstance(value, date):
-        return value
+        return _in_years(value)
     try:
-        return date.fromisoformat(str(value).strip())
+        parsed = date.fromisoformat(str(value).strip())
     except ValueError:
         raise ValueError(_l("Not a date; use YYYY-MM-DD.")) from None
+    return _in_years(parsed)
+
+
+def _in_years(value: date) -> date:
+    # Dates far from now are typing mistakes, and adding intervals to them would overflow.
+    if not MIN_YEAR <= value.year <= MAX_YEAR:
+        raise ValueError(_l("Give a year from %(low)d to %(high)d.", low=MIN_YEAR, high=MAX_YEAR))
+    return value
 
 
 def timestamp(value: Any) -> datetime | None:
@@ -97,10 +120,12 @@ def timestamp(value: Any) -> datetime | None:
     if value.tzinfo is None or value.utcoffset() is None:
         # A time without its zone could be local or UTC; guessing would shift it by hours.
         raise ValueError(_l("Give the time with its time zone, e.g. 2026-03-01T09:30:00+02:00."))
+    if not MIN_YEAR <= value.year <= MAX_YEAR:
+        raise ValueError(_l("Give a year from %(low)d to %(high)d.", low=MIN_YEAR, high=MAX_YEAR))
     return value
 
 
-def _decimal(value: Any, message: Any) -> Decimal:
+def _decimal(value: Any, message: Any, too_large: Any) -> Decimal:
     """A finite decimal from a number or text as typed ("1 234,5" or "1234.5")."""
     if isinstance(value, bool):
         raise ValueError(message)
@@ -111,6 +136,8 @@ def _decimal(value: Any, message: Any) -> Decimal:
         raise ValueError(message) from None
     if not amount.is_finite():
         raise ValueError(message)
+    if abs(amount) >= MAX_CENTS:  # before quantize, which fails (InvalidOperation) on huge ones
+        raise ValueError(too_large)
     if amount != amount.quantize(Decimal("0.01")):
         raise ValueError(_l("At most two decimal places."))
     return amount
@@ -122,14 +149,18 @@ def hours(value: Any) -> Decimal:
     Negative hours are left to the caller's rules (they say which field is wrong and why)."""
     if _blank(value):
         return Decimal("0")
-    return _decimal(value, _l("Not a number of hours.")).quantize(Decimal("0.01"))
+    return _decimal(value, _l("Not a number of hours."), _l("That number is too large.")).quantize(
+        Decimal("0.01")
+    )
 
 
 def euros(value: Any) -> int:
     """Euro cents from euros as typed: "12,50", "12.50", "1 234,5"; blank is 0."""
     if _blank(value):
         return 0
-    cents_ = int(_decimal(value, _l("Not an amount of euros.")) * 100)
+    cents_ = int(
+        _decimal(value, _l("Not an amount of euros."), _l("That amount is too large.")) * 100
+    )
     return _in_range(cents_)
 
 

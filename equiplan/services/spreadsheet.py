@@ -13,6 +13,7 @@ from __future__ import annotations
 import csv
 import io
 import zipfile
+import zlib
 from collections.abc import Iterable, Sequence
 from datetime import date, datetime
 from typing import Any
@@ -124,7 +125,17 @@ def _read_xlsx(content: bytes, max_rows: int) -> list[Row]:
         # read_only streams the sheet instead of building it all in memory; data_only gives
         # a formula's last computed value, never the formula.
         workbook = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
-    except (zipfile.BadZipFile, KeyError, ValueError, OSError, TypeError):
+    except (
+        zipfile.BadZipFile,
+        KeyError,
+        ValueError,
+        OSError,
+        TypeError,
+        SyntaxError,  # xml.etree ParseError: a broken part inside the zip
+        zlib.error,
+        EOFError,
+        NotImplementedError,
+    ):
         raise ValidationError(
             {"file": _l("The file is not an XLSX workbook. Save it as .xlsx or CSV UTF-8.")}
         ) from None
@@ -143,7 +154,17 @@ def _read_xlsx(content: bytes, max_rows: int) -> list[Row]:
             if data_rows > max_rows or len(rows) > read_limit:
                 raise _too_many_rows(max_rows)
         return rows
-    except (zipfile.BadZipFile, KeyError, ValueError, OSError, TypeError):
+    except (
+        zipfile.BadZipFile,
+        KeyError,
+        ValueError,
+        OSError,
+        TypeError,
+        SyntaxError,  # xml.etree ParseError: a broken part inside the zip
+        zlib.error,
+        EOFError,
+        NotImplementedError,
+    ):
         raise ValidationError(
             {"file": _l("The file is not an XLSX workbook. Save it as .xlsx or CSV UTF-8.")}
         ) from None

@@ -104,7 +104,7 @@ def authenticate(session: Session, email: str, password: str) -> User | None:
 def load_user(session: Session, session_id: str) -> User | None:
     """Resolve a session identity "<id>:<fingerprint>"; a changed account invalidates it."""
     user_id, _, fingerprint = session_id.partition(":")
-    if not user_id.isdigit():
+    if not (user_id.isascii() and user_id.isdigit()) or len(user_id) > 15:
         return None
     user = session.get(User, int(user_id))
     if user is None or not user.active or user.session_fingerprint != fingerprint:

@@ -30,6 +30,7 @@ from equiplan.models import (
     WorkOrder,
 )
 from equiplan.models.work import WORK_KINDS, WORK_STATUSES
+from equiplan.services.input_fields import whole_number
 from equiplan.services.scoping import Scope, get_scoped, scoped
 
 # "active": open or in progress, what people work from; the list starts there.
@@ -70,13 +71,11 @@ class WorkOrderQuery:
 
 
 def _positive_int(raw: str, name: str, errors: dict[str, object]) -> int | None:
-    raw = raw.strip()
-    if raw == "":
+    try:
+        return whole_number(raw)
+    except ValueError as error:
+        errors[name] = str(error)
         return None
-    if not raw.isdigit() or int(raw) < 1:
-        errors[name] = _l("Not a valid number: %(value)s.", value=raw[:40])
-        return None
-    return int(raw)
 
 
 def parse_work_order_query(args: Mapping[str, str]) -> tuple[WorkOrderQuery, dict[str, object]]:

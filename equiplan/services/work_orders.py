@@ -409,7 +409,11 @@ def close_work_order(
     order.status = rules.DONE
     if schedule is not None:
         order.schedule_id = schedule.id
-        advance_schedule(schedule, values["completed_at"].astimezone(ZoneInfo(timezone)).date())
+        # Only work that passed fulfils the schedule. A calibration is fulfilled only by its
+        # recorded result (services/calibrations.py), never by closing the order alone:
+        # otherwise an item out of calibration would count as operational without one.
+        if values["result"] == "pass" and order.kind != "calibration":
+            advance_schedule(schedule, values["completed_at"].astimezone(ZoneInfo(timezone)).date())
     _commit(session)
     return order
 

@@ -149,7 +149,7 @@ class CalibrationForm(FlaskForm):
             field: Any = None
             if name.startswith("points[") and "]." in name:
                 index, _, attribute = name[len("points[") :].partition("].")
-                if index.isdigit() and int(index) < len(rows):
+                if index.isascii() and index.isdigit() and int(index) < len(rows):
                     field = getattr(self.points[rows[int(index)]].form, attribute, None)
             elif name != "points":
                 field = self._fields.get(name)

@@ -146,7 +146,7 @@ def move(equipment_id: int) -> Response | tuple[str, int]:
     form.site_id.choices = [BLANK] + [
         (str(s.id), f"{s.code} — {s.name_en}")
         for s in filter_options(session, scope).sites
-        if s.id != item.site_id
+        if s.id != item.site_id and s.agency_id == item.agency_id
     ]
     if request.method == "GET":
         form.version.data = str(item.version)

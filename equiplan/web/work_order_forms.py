@@ -21,6 +21,7 @@ from wtforms.fields.choices import SelectChoice
 
 from equiplan.models import User
 from equiplan.models.work import WORK_KINDS, WORK_RESULTS
+from equiplan.services import input_fields
 from equiplan.services import work_order_input as inputs
 
 LOCAL_FORMAT = "%Y-%m-%dT%H:%M"
@@ -61,9 +62,10 @@ def _local_to_utc(text: str | None) -> datetime | None:
         return None
     try:
         naive = datetime.strptime(text[:16], LOCAL_FORMAT)
-    except ValueError:
+        moment = naive.replace(tzinfo=local_zone()).astimezone(UTC)
+    except (ValueError, OverflowError):  # overflow: the first hours of year 1, say
         raise ValueError(_l("Not a date and time.")) from None
-    return naive.replace(tzinfo=local_zone()).astimezone(UTC)
+    return input_fields.timestamp(moment)  # the same year range as every other entry point
 
 
 def _local_field(label: Any) -> StringField:

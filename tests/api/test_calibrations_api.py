@@ -77,7 +77,7 @@ def test_every_problem_of_a_calibration_is_named(as_role: Role, world: World) ->
         _calibration(
             world,
             laboratory="",
-            calibrated_on="2999-01-01",
+            calibrated_on="2199-01-01",
             points=[{"nominal": 1, "tolerance": -1, "as_found": 1}, {"nominal": "x"}],
         ),
     )
@@ -88,7 +88,7 @@ def test_every_problem_of_a_calibration_is_named(as_role: Role, world: World) ->
         _calibration(
             world,
             laboratory="",
-            calibrated_on="2999-01-01",
+            calibrated_on="2199-01-01",
             points=[{"nominal": 1, "tolerance": -1, "as_found": 1}, {"nominal": 2, "tolerance": 1}],
         ),
     )

@@ -2,6 +2,7 @@
 row and column with nothing written, or every row written with its default schedules."""
 
 import io
+import zipfile
 from datetime import date, datetime
 
 import pytest
@@ -279,6 +280,14 @@ def test_commit_checks_again_and_writes_nothing_when_the_register_changed(sessio
     assert _count(session) == before
 
 
+def _broken_xlsx() -> bytes:
+    """A zip whose content-types part is not XML (the XML parser raises SyntaxError)."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("[Content_Types].xml", "<<")
+    return buffer.getvalue()
+
+
 @pytest.mark.parametrize(
     ("content", "filename", "message"),
     [
@@ -288,6 +297,7 @@ def test_commit_checks_again_and_writes_nothing_when_the_register_changed(sessio
         (b"PK\x03\x04 not really", "a.xlsx", "The file is not an XLSX workbook."),
         (b"Inventory no.\n", "a.xls", "Upload a .csv or .xlsx file."),
         (b'Inventory no.,Serial no.,Model\n"A-1,S,M\n', "a.csv", "The CSV file is malformed"),
+        (_broken_xlsx(), "a.xlsx", "The file is not an XLSX workbook."),
     ],
 )
 def test_unreadable_files_are_refused_with_a_reason(  # type: ignore[no-untyped-def]

@@ -238,3 +238,33 @@ def test_euro_amounts_are_parsed_to_cents() -> None:
     ):
         with pytest.raises(ValueError, match=message):
             input_fields.euros(bad)
+
+
+def test_an_item_stands_only_at_a_site_of_its_own_agency(session, fleet) -> None:  # type: ignore[no-untyped-def]
+    item = make_equipment(session, fleet["vsat"], fleet["model"], fleet["med"])
+    with pytest.raises(ValidationError) as moved:
+        equipment_write.move_equipment(
+            session,
+            fleet["centre"],
+            item.id,
+            version=item.version,
+            site_id=fleet["customs_site"].id,
+        )
+    assert moved.value.errors == {"site_id": "This site belongs to another agency."}
+    with pytest.raises(ValidationError) as handed_over:
+        equipment_write.update_equipment(
+            session,
+            fleet["centre"],
+            item.id,
+            version=item.version,
+            raw={"agency_id": fleet["customs"].id},  # the VSAT site would stay
+        )
+    assert list(handed_over.value.errors) == ["site_id"]
+    done = equipment_write.update_equipment(
+        session,
+        fleet["centre"],
+        item.id,
+        version=item.version,
+        raw={"agency_id": fleet["customs"].id, "site_id": fleet["customs_site"].id},
+    )
+    assert (done.agency_id, done.site_id) == (fleet["customs"].id, fleet["customs_site"].id)

@@ -392,12 +392,26 @@ def test_closing_scheduled_work_advances_its_schedule(session, shop) -> None:  #
 
 
 def test_scheduled_work_opened_before_its_schedule_existed_still_advances_it(session, shop) -> None:  # type: ignore[no-untyped-def]
-    order = make_work_order(session, shop["prd"], kind="calibration", opened_at=OPENED)
-    schedule = make_schedule(session, shop["prd"], date(2026, 3, 1))
+    order = make_work_order(session, shop["prd"], kind="source_check", opened_at=OPENED)
+    schedule = make_schedule(session, shop["prd"], date(2026, 3, 1), kind="source_check")
     closed = _close(session, order, downtime_end=None, failure_code=None)
     assert closed.schedule_id == schedule.id
     session.expire_all()
     assert session.get(Schedule, schedule.id).next_due == date(2027, 3, 1)
+
+
+def test_failed_work_and_calibrations_without_a_result_leave_the_schedule_due(
+    session, shop
+) -> None:  # type: ignore[no-untyped-def]
+    # A calibration is fulfilled only by its recorded result (the calibration pages), and
+    # failed work fulfils nothing: the item must not turn operational by closing an order.
+    for kind, result in (("calibration", "pass"), ("preventive", "fail")):
+        schedule = make_schedule(session, shop["prd"], date(2026, 3, 1), kind=kind)
+        order = make_work_order(session, shop["prd"], kind=kind, opened_at=OPENED)
+        closed = _close(session, order, downtime_end=None, failure_code=None, result=result)
+        assert (closed.status, closed.schedule_id) == ("done", schedule.id)
+        session.expire_all()
+        assert session.get(Schedule, schedule.id).next_due == date(2026, 3, 1), kind
 
 
 def test_cancelled_or_unscheduled_work_leaves_schedules_alone(session, shop) -> None:  # type: ignore[no-untyped-def]
