@@ -112,6 +112,26 @@ def _read_csv(content: bytes, max_rows: int) -> list[Row]:
     return rows
 
 
+# What openpyxl and the zip and XML layers under it raise for a file that is not a workbook.
+_NOT_XLSX = (
+    zipfile.BadZipFile,
+    KeyError,
+    ValueError,
+    OSError,
+    TypeError,
+    SyntaxError,  # xml.etree ParseError: a broken part inside the zip
+    zlib.error,
+    EOFError,
+    NotImplementedError,
+)
+
+
+def _not_xlsx() -> ValidationError:
+    return ValidationError(
+        {"file": _l("The file is not an XLSX workbook. Save it as .xlsx or CSV UTF-8.")}
+    )
+
+
 def _read_xlsx(content: bytes, max_rows: int) -> list[Row]:
     if not content.startswith(_XLSX_MAGIC):
         raise ValidationError(
@@ -125,20 +145,8 @@ def _read_xlsx(content: bytes, max_rows: int) -> list[Row]:
         # read_only streams the sheet instead of building it all in memory; data_only gives
         # a formula's last computed value, never the formula.
         workbook = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
-    except (
-        zipfile.BadZipFile,
-        KeyError,
-        ValueError,
-        OSError,
-        TypeError,
-        SyntaxError,  # xml.etree ParseError: a broken part inside the zip
-        zlib.error,
-        EOFError,
-        NotImplementedError,
-    ):
-        raise ValidationError(
-            {"file": _l("The file is not an XLSX workbook. Save it as .xlsx or CSV UTF-8.")}
-        ) from None
+    except _NOT_XLSX:
+        raise _not_xlsx() from None
     try:
         if not workbook.worksheets:
             raise ValidationError({"file": _l("The file is empty.")})
@@ -154,20 +162,8 @@ def _read_xlsx(content: bytes, max_rows: int) -> list[Row]:
             if data_rows > max_rows or len(rows) > read_limit:
                 raise _too_many_rows(max_rows)
         return rows
-    except (
-        zipfile.BadZipFile,
-        KeyError,
-        ValueError,
-        OSError,
-        TypeError,
-        SyntaxError,  # xml.etree ParseError: a broken part inside the zip
-        zlib.error,
-        EOFError,
-        NotImplementedError,
-    ):
-        raise ValidationError(
-            {"file": _l("The file is not an XLSX workbook. Save it as .xlsx or CSV UTF-8.")}
-        ) from None
+    except _NOT_XLSX:
+        raise _not_xlsx() from None
     finally:
         workbook.close()
 

@@ -8,11 +8,13 @@ the field, nothing written in either case.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
+from flask_wtf import FlaskForm
 from werkzeug.wrappers import Response
 
 from equiplan.db import get_session
@@ -256,22 +258,18 @@ def close(work_order_id: int) -> Response | Page:
 @roles(*WRITERS)
 def start(work_order_id: int) -> Response | Page:
     form = StartWorkOrderForm()
-    if not form.validate_on_submit():
-        return _render_detail(work_order_id, _form_problems(form)), 400
-    try:
-        service.start_work_order(
+    return _detail_action(
+        work_order_id,
+        form,
+        lambda: service.start_work_order(
             get_session(),
             scope_for(current_user),
             work_order_id,
             version=form.version.data,
             started_by_id=current_user.id,
-        )
-    except Conflict:
-        return _render_detail(work_order_id, [_stale_action_message()]), 409
-    except ValidationError as error:
-        return _render_detail(work_order_id, list(error.errors.values())), 400
-    flash(_("Work started."), "success")
-    return redirect(url_for("work_orders.detail", work_order_id=work_order_id))
+        ),
+        _("Work started."),
+    )
 
 
 def _stale_action_message() -> str:
@@ -286,19 +284,31 @@ def _stale_action_message() -> str:
 def cancel(work_order_id: int) -> Response | Page:
     """Cancel an order; the page asks for confirmation (and a reason) before posting here."""
     form = CancelWorkOrderForm()
-    if not form.validate_on_submit():
-        return _render_detail(work_order_id, _form_problems(form)), 400
-    try:
-        service.cancel_work_order(
+    return _detail_action(
+        work_order_id,
+        form,
+        lambda: service.cancel_work_order(
             get_session(),
             scope_for(current_user),
             work_order_id,
             version=form.version.data,
             reason=form.reason.data,
-        )
+        ),
+        _("Work order %(id)s cancelled.", id=work_order_id),
+    )
+
+
+def _detail_action(
+    work_order_id: int, form: FlaskForm, change: Callable[[], object], done: str
+) -> Response | Page:
+    """A one-button action of the detail page: do it, or show the page with what stopped it."""
+    if not form.validate_on_submit():
+        return _render_detail(work_order_id, _form_problems(form)), 400
+    try:
+        change()
     except Conflict:
         return _render_detail(work_order_id, [_stale_action_message()]), 409
     except ValidationError as error:
         return _render_detail(work_order_id, list(error.errors.values())), 400
-    flash(_("Work order %(id)s cancelled.", id=work_order_id), "success")
+    flash(done, "success")
     return redirect(url_for("work_orders.detail", work_order_id=work_order_id))
