@@ -30,6 +30,7 @@ from equiplan.models import (
     WorkOrder,
 )
 from equiplan.services.errors import ValidationError
+from equiplan.services.paging import Page
 from equiplan.services.scoping import Scope, get_scoped, scoped
 
 MAX_PER_PAGE = 200
@@ -243,12 +244,8 @@ class CalibrationRow:
     inventory_no: str
 
 
-@dataclass(frozen=True)
-class CalibrationPage:
-    items: list[CalibrationRow]
-    total: int
-    page: int
-    per_page: int
+# One page of the calibration list.
+CalibrationPage = Page[CalibrationRow]
 
 
 def list_calibrations(
@@ -300,4 +297,4 @@ def list_calibrations(
     items = [
         CalibrationRow(result, inventory_no) for result, inventory_no in session.execute(statement)
     ]
-    return CalibrationPage(items=items, total=total, page=page, per_page=per_page)
+    return Page(items=items, total=total, page=page, per_page=per_page)

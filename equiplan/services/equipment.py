@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, func, or_, select
+from sqlalchemy import ColumnElement, Select, func, select
 from sqlmodel import Session
 
 from equiplan.domain.status import OperationalState, operational_state
@@ -32,6 +32,7 @@ from equiplan.services.equipment_status import (
     is_operational,
     open_corrective_downtime,
 )
+from equiplan.services.paging import Page, contains_text
 from equiplan.services.scoping import Scope, get_scoped, scoped
 
 TIMELINE_LIMIT = 300
@@ -57,21 +58,8 @@ class EquipmentRow:
     open_downtime: bool
 
 
-@dataclass(frozen=True)
-class EquipmentPage:
-    items: list[EquipmentRow]
-    total: int
-    page: int
-    per_page: int
-
-    @property
-    def pages(self) -> int:
-        return max(1, -(-self.total // self.per_page))
-
-
-def _like(term: str) -> str:
-    escaped = term.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return f"%{escaped}%"
+# One page of the register.
+EquipmentPage = Page[EquipmentRow]
 
 
 def _conditions(query: EquipmentQuery, today: date) -> list[ColumnElement[bool]]:
@@ -97,13 +85,9 @@ def _conditions(query: EquipmentQuery, today: date) -> list[ColumnElement[bool]]
         horizon = today + timedelta(days=query.due_within_days)
         conditions.append(Equipment.next_due <= horizon)  # type: ignore[operator]
     if query.search:
-        pattern = _like(query.search)
         conditions.append(
-            or_(
-                *(
-                    func.lower(column).like(pattern, escape="\\")
-                    for column in (Equipment.inventory_no, Equipment.serial_no, Equipment.notes)
-                )
+            contains_text(
+                query.search, Equipment.inventory_no, Equipment.serial_no, Equipment.notes
             )
         )
     return conditions
@@ -198,7 +182,7 @@ def list_equipment(
         )
         for row in session.execute(statement)
     ]
-    return EquipmentPage(items=items, total=total, page=query.page, per_page=query.per_page)
+    return Page(items=items, total=total, page=query.page, per_page=query.per_page)
 
 
 @dataclass(frozen=True)

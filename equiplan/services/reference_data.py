@@ -10,12 +10,11 @@ one transaction. A stale `version` is a `Conflict` and writes nothing.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
 from datetime import date
-from typing import Any, Generic, TypeVar
+from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import ColumnElement, func, or_, select
+from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.orm.exc import StaleDataError
 from sqlmodel import Session
 
@@ -24,20 +23,10 @@ from equiplan.models.agency import SITE_STATUSES, SITE_TYPES
 from equiplan.models.schedule import ANCHORS, INTERVAL_UNITS, SCHEDULE_KINDS
 from equiplan.services import input_fields
 from equiplan.services.errors import Conflict, NotFound, ValidationError
+from equiplan.services.paging import Page, contains_text
 from equiplan.services.scoping import Scope, get_scoped, scoped
 
-T = TypeVar("T")
 Parser = Callable[[Any], Any]
-
-
-@dataclass(frozen=True)
-class Page(Generic[T]):
-    """One page of a list and the count of everything that matched."""
-
-    items: list[T]
-    total: int
-    page: int
-    per_page: int
 
 
 # --- parsing plain values -------------------------------------------------------------------
@@ -193,11 +182,6 @@ def _paginate(
     return list(rows), total
 
 
-def _search(term: str, *columns: Any) -> ColumnElement[bool]:
-    escaped = term.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return or_(*(func.lower(c).like(f"%{escaped}%", escape="\\") for c in columns))
-
-
 # --- sites ----------------------------------------------------------------------------------
 
 SITE_PARSERS: dict[str, Parser] = {
@@ -237,7 +221,7 @@ def list_sites(
         if value is not None:
             conditions.append(column == value)
     if search:
-        conditions.append(_search(search, Site.code, Site.name_en, Site.name_lt))
+        conditions.append(contains_text(search, Site.code, Site.name_en, Site.name_lt))
     statement = scoped(select(Site).where(*conditions), Site, scope).order_by(Site.code, Site.id)
     count = scoped(select(func.count(Site.id)).where(*conditions), Site, scope)
     items, total = _paginate(session, statement, count, page, per_page)
@@ -345,7 +329,7 @@ def list_equipment_types(
 ) -> Page[EquipmentType]:
     """One page of the equipment types (national reference data: everybody sees all), by code."""
     conditions = (
-        [_search(search, EquipmentType.code, EquipmentType.name_en, EquipmentType.name_lt)]
+        [contains_text(search, EquipmentType.code, EquipmentType.name_en, EquipmentType.name_lt)]
         if search
         else []
     )

@@ -31,6 +31,7 @@ from equiplan.models import (
 )
 from equiplan.models.work import WORK_KINDS, WORK_STATUSES
 from equiplan.services.input_fields import whole_number
+from equiplan.services.paging import Page, contains_text
 from equiplan.services.scoping import Scope, get_scoped, scoped
 
 # "active": open or in progress, what people work from; the list starts there.
@@ -125,21 +126,8 @@ class WorkOrderRow:
     technician_name: str | None
 
 
-@dataclass(frozen=True)
-class WorkOrderPage:
-    items: list[WorkOrderRow]
-    total: int
-    page: int
-    per_page: int
-
-    @property
-    def pages(self) -> int:
-        return max(1, -(-self.total // self.per_page))
-
-
-def _like(term: str) -> str:
-    escaped = term.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return f"%{escaped}%"
+# One page of the work-order list.
+WorkOrderPage = Page[WorkOrderRow]
 
 
 def _conditions(
@@ -158,14 +146,8 @@ def _conditions(
         if value is not None:
             conditions.append(column == value)
     if search:
-        pattern = _like(search)
         conditions.append(
-            or_(
-                *(
-                    func.lower(column).like(pattern, escape="\\")
-                    for column in (Equipment.inventory_no, Equipment.serial_no, WorkOrder.symptom)
-                )
-            )
+            contains_text(search, Equipment.inventory_no, Equipment.serial_no, WorkOrder.symptom)
         )
     return conditions
 
@@ -265,7 +247,7 @@ def list_work_orders(
         .order_by(ordered.nulls_last(), page_ids.c.id.desc())
     )
     items = [WorkOrderRow(*row) for row in session.execute(statement)]
-    return WorkOrderPage(items=items, total=total, page=page, per_page=per_page)
+    return Page(items=items, total=total, page=page, per_page=per_page)
 
 
 def list_agencies(session: Session, scope: Scope) -> list[Agency]:

@@ -1,0 +1,34 @@
+"""What every list shares: a page of rows with the count of all matches, and the
+case-insensitive substring search (wildcards typed by the user match literally)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
+
+from sqlalchemy import ColumnElement, func, or_
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Page(Generic[T]):
+    """One page of a list and the count of everything that matched."""
+
+    items: list[T]
+    total: int
+    page: int
+    per_page: int
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.per_page))
+
+
+def contains_text(term: str, *columns: Any) -> ColumnElement[bool]:
+    """Any of `columns` contains `term`, ignoring case (`%`, `_` and `\\` taken literally).
+
+    `lower(column) LIKE` is what the trigram indexes of migration 0003 serve on PostgreSQL.
+    """
+    escaped = term.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return or_(*(func.lower(column).like(f"%{escaped}%", escape="\\") for column in columns))
