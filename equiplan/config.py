@@ -26,6 +26,12 @@ ENV_SETTINGS: dict[str, Any] = {
     "TRUSTED_PROXIES": "0",
     "CERTIFICATE_DIR": None,  # default: <instance>/certificates (outside the web root)
     "UPLOAD_MAX_MB": "10",  # largest calibration certificate file, in megabytes
+    # Overdue scheduled work escalates to the agency focal point, then to NSSC technicians,
+    # this many days after it became overdue.
+    "ESCALATION_DAYS": "7,14",
+    # Repairs past their target restore time escalate the same way after this many hours.
+    "REPAIR_ESCALATION_HOURS": "24,72",
+    "DIGEST_TIME": "07:00",  # local time of the daily digest
 }
 
 SUPPORTED_LOCALES = ("lt", "en")
@@ -66,6 +72,11 @@ def load_config(instance_path: Path, overrides: dict[str, Any] | None = None) ->
             f"not {values['UPLOAD_MAX_MB']!r}"
         )
     values["UPLOAD_MAX_MB"] = int(upload_max)
+    values["ESCALATION_DAYS"] = _two_delays("ESCALATION_DAYS", values["ESCALATION_DAYS"])
+    values["REPAIR_ESCALATION_HOURS"] = _two_delays(
+        "REPAIR_ESCALATION_HOURS", values["REPAIR_ESCALATION_HOURS"]
+    )
+    values["DIGEST_TIME"] = _clock_time("DIGEST_TIME", values["DIGEST_TIME"])
     if not values.get("CERTIFICATE_DIR"):
         values["CERTIFICATE_DIR"] = str(instance_path / "certificates")
     if values["DEFAULT_LOCALE"] not in SUPPORTED_LOCALES:
@@ -95,6 +106,34 @@ def load_config(instance_path: Path, overrides: dict[str, Any] | None = None) ->
     values.setdefault("WTF_CSRF_ENABLED", True)
     values.setdefault("RATELIMIT_ENABLED", True)
     return values
+
+
+def _two_delays(name: str, raw: Any) -> tuple[int, int]:
+    """ "7,14" → (7, 14): the first and second escalation, the second not before the first."""
+    if isinstance(raw, tuple):
+        return raw
+    parts = [part.strip() for part in str(raw).split(",")]
+    if len(parts) != 2 or not all(part.isdigit() for part in parts):
+        raise ConfigError(f"EQUIPLAN_{name} must be two whole numbers like '7,14', not {raw!r}")
+    first, second = int(parts[0]), int(parts[1])
+    if first > second:
+        raise ConfigError(f"EQUIPLAN_{name}: the second delay must not be shorter than the first")
+    return first, second
+
+
+def _clock_time(name: str, raw: Any) -> str:
+    """A local time of day as HH:MM (00:00–23:59)."""
+    text = str(raw).strip()
+    hours, _, minutes = text.partition(":")
+    if not (
+        hours.isdigit()
+        and minutes.isdigit()
+        and len(minutes) == 2
+        and int(hours) < 24
+        and int(minutes) < 60
+    ):
+        raise ConfigError(f"EQUIPLAN_{name} must be a time of day like '07:00', not {raw!r}")
+    return f"{int(hours):02d}:{minutes}"
 
 
 def _instance_secret(instance_path: Path) -> str:

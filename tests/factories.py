@@ -9,7 +9,7 @@ from typing import Any
 
 from sqlmodel import Session
 
-from equiplan.domain.scheduling import grace_ends_on
+from equiplan.domain.scheduling import grace_ends_on, reminders_start_on
 from equiplan.models import (
     Agency,
     Equipment,
@@ -130,6 +130,7 @@ def make_schedule(
             equipment_id=equipment.id,
             next_due=next_due,
             grace_ends_on=grace_ends_on(next_due, values["grace_days"]),
+            remind_from=reminders_start_on(next_due, values["lead_days"]),
             **values,
         ),
     )

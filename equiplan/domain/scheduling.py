@@ -65,6 +65,13 @@ def grace_ends_on(due: date, grace_days: int) -> date:
     return due + timedelta(days=grace_days)
 
 
+def reminders_start_on(due: date, lead_days: int) -> date:
+    """The first day on which reminders for work due on `due` go out (`lead_days` before)."""
+    if lead_days < 0:
+        raise ValueError("lead days cannot be negative")
+    return due - timedelta(days=lead_days)
+
+
 def is_overdue(due: date, grace_days: int, today: date) -> bool:
     """Past due beyond the grace window."""
     return today > grace_ends_on(due, grace_days)

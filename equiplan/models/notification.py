@@ -11,6 +11,10 @@ from equiplan.models.base import timestamp_field
 
 REMINDER_STAGES = ("lead", "due", "overdue", "escalation_1", "escalation_2", "digest")
 OUTBOX_STATUSES = ("queued", "sending", "sent", "failed")
+# pending: found by the sweep, email not written yet · queued: its own email is in the outbox ·
+# digest: went out in the recipient's daily digest · obsolete: the work was done (or the
+# schedule re-dated or paused) before the email was written, so none was sent.
+NOTIFICATION_STATUSES = ("pending", "queued", "digest", "obsolete")
 
 
 class Notification(SQLModel, table=True):
@@ -21,6 +25,9 @@ class Notification(SQLModel, table=True):
         UniqueConstraint("schedule_id", "due_date", "stage", "recipient_email"),
         UniqueConstraint("work_order_id", "stage", "recipient_email"),
         CheckConstraint(f"stage IN {REMINDER_STAGES}", name="stage"),
+        CheckConstraint(f"status IN {NOTIFICATION_STATUSES}", name="status"),
+        # The writer and the digest read the pending rows of a recipient.
+        Index("ix_notification_status_recipient_email", "status", "recipient_email"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -30,7 +37,8 @@ class Notification(SQLModel, table=True):
     stage: str = Field(max_length=16)
     recipient_email: str = Field(max_length=254)
     user_id: int | None = Field(default=None, foreign_key="app_user.id")
-    outbox_id: int | None = Field(default=None, foreign_key="outbox_message.id")
+    outbox_id: int | None = Field(default=None, foreign_key="outbox_message.id", index=True)
+    status: str = Field(default="pending", max_length=10)
     created_at: datetime = timestamp_field(default_now=True)
 
 

@@ -25,6 +25,7 @@ class Schedule(SQLModel, table=True):
         # The reminder sweep and the overdue counts read active schedules by date.
         Index("ix_schedule_active_next_due", "active", "next_due"),
         Index("ix_schedule_kind_active_grace_ends_on", "kind", "active", "grace_ends_on"),
+        Index("ix_schedule_active_remind_from", "active", "remind_from"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -39,6 +40,8 @@ class Schedule(SQLModel, table=True):
     next_due: date
     # next_due + grace_days, stored so "overdue" is an indexed comparison on every backend.
     grace_ends_on: date
+    # next_due - lead_days: the first day reminders go out, stored for the same reason.
+    remind_from: date
     last_completed: date | None = None
     created_at: datetime = timestamp_field(default_now=True)
     version: int = Field(default=1, sa_column=(_version := version_column()))

@@ -57,6 +57,8 @@ class WorkOrder(SQLModel, table=True):
         Index("ix_work_order_status_due_date", "status", "due_date"),
         # Open downtime decides operational state; KPIs read failures by time.
         Index("ix_work_order_kind_downtime_end", "kind", "downtime_end"),
+        # The reminder sweep and the due list read open repairs by their target.
+        Index("ix_work_order_status_target_restore_at", "status", "target_restore_at"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -70,6 +72,8 @@ class WorkOrder(SQLModel, table=True):
     completed_at: datetime | None = timestamp_field()
     downtime_start: datetime | None = timestamp_field()
     downtime_end: datetime | None = timestamp_field()
+    # Corrective work: when the item should work again (site criticality, domain/repairs.py).
+    target_restore_at: datetime | None = timestamp_field()
     failure_code_id: int | None = Field(default=None, foreign_key="failure_code.id")
     symptom: str = Field(default="", max_length=2000)
     cause: str = Field(default="", max_length=2000)

@@ -17,12 +17,13 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
-from equiplan.domain.scheduling import Interval, IntervalUnit, add_interval, grace_ends_on
+from equiplan.domain.scheduling import Interval, IntervalUnit, add_interval
 from equiplan.models import Agency, Equipment, EquipmentModel, EquipmentType, Schedule, Site
 from equiplan.models.base import utcnow
 from equiplan.models.equipment import CONDITIONS, EQUIPMENT_STATUSES, FUNDING_SOURCES
 from equiplan.services import input_fields
 from equiplan.services.errors import Conflict, ValidationError
+from equiplan.services.schedule_completion import set_next_due
 from equiplan.services.scoping import Scope, get_scoped, scoped
 
 # Statuses an edit may set; decommissioning is its own action, with a reason.
@@ -189,8 +190,8 @@ def add_default_schedules(session: Session, item: Equipment, today: date) -> lis
             lead_days=int(spec.get("lead_days", 30)),
             grace_days=grace,
             next_due=due,
-            grace_ends_on=grace_ends_on(due, grace),
         )
+        set_next_due(schedule, due)
         session.add(schedule)
         schedules.append(schedule)
     return schedules

@@ -7,8 +7,26 @@ from datetime import date
 from sqlalchemy import select
 from sqlmodel import Session
 
-from equiplan.domain.scheduling import Anchor, Interval, IntervalUnit, grace_ends_on, next_due
+from equiplan.domain.scheduling import (
+    Anchor,
+    Interval,
+    IntervalUnit,
+    grace_ends_on,
+    next_due,
+    reminders_start_on,
+)
 from equiplan.models import Schedule
+
+
+def set_next_due(schedule: Schedule, due: date) -> None:
+    """Date the schedule's next occurrence; the stored on-time window and reminder start follow.
+
+    Every writer of `next_due` goes through here, so the sweep and the overdue counts can
+    compare the stored dates with an index instead of computing them per row.
+    """
+    schedule.next_due = due
+    schedule.grace_ends_on = grace_ends_on(due, schedule.grace_days)
+    schedule.remind_from = reminders_start_on(due, schedule.lead_days)
 
 
 def advance_schedule(schedule: Schedule, completed_on: date) -> None:
@@ -18,8 +36,9 @@ def advance_schedule(schedule: Schedule, completed_on: date) -> None:
     commits (together with the work order that completed the work).
     """
     interval = Interval(schedule.interval_value, IntervalUnit(schedule.interval_unit))
-    schedule.next_due = next_due(schedule.next_due, completed_on, interval, Anchor(schedule.anchor))
-    schedule.grace_ends_on = grace_ends_on(schedule.next_due, schedule.grace_days)
+    set_next_due(
+        schedule, next_due(schedule.next_due, completed_on, interval, Anchor(schedule.anchor))
+    )
     if schedule.last_completed is None or completed_on > schedule.last_completed:
         schedule.last_completed = completed_on
 

@@ -8,7 +8,13 @@ from __future__ import annotations
 import random
 from datetime import date, timedelta
 
-from equiplan.domain.scheduling import Interval, add_interval, grace_ends_on, next_due
+from equiplan.domain.scheduling import (
+    Interval,
+    add_interval,
+    grace_ends_on,
+    next_due,
+    reminders_start_on,
+)
 from equiplan.services.seeding_specs import ScheduleSpec
 from equiplan.services.seeding_work import (
     CalibrationRecord,
@@ -67,6 +73,7 @@ def simulate_schedule(item: ItemState, index: int, sched: ScheduleSpec) -> Row:
         "active": active,
         "next_due": due,
         "grace_ends_on": grace_ends_on(due, sched.grace_days),
+        "remind_from": reminders_start_on(due, sched.lead_days),
         "last_completed": done[-1][1] if done else None,
         "created_at": ctx.created_at,
     }
