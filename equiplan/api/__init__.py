@@ -7,7 +7,15 @@ serialise.py.
 """
 
 # Imported for their routes, which they register on the blueprint.
-from equiplan.api import calibrations, equipment, openapi, reference, work_orders  # noqa: F401
+from equiplan.api import (  # noqa: F401
+    calibrations,
+    due,
+    equipment,
+    openapi,
+    reference,
+    schedules,
+    work_orders,
+)
 from equiplan.api.views import bp
 
 __all__ = ["bp"]

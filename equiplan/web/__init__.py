@@ -9,7 +9,10 @@ from equiplan.web import (
     auth,
     calibrations,
     dashboard,
+    due,
     equipment,
+    outbox,
+    schedules,
     transfer,
     work_orders,
 )
@@ -24,5 +27,8 @@ def register_blueprints(app: Flask) -> None:
         transfer.bp,
         calibrations.bp,
         work_orders.bp,
+        schedules.bp,
+        due.bp,
+        outbox.bp,
     ):
         app.register_blueprint(blueprint)

@@ -4,9 +4,9 @@ ROUTES, or the first test fails."""
 
 from __future__ import annotations
 
+import importlib
 import io
-from collections.abc import Callable
-from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
 from flask import Flask
@@ -20,32 +20,13 @@ from equiplan.web.policy import PUBLIC, policy_of
 from tests.conftest import csrf_token, sign_in
 from tests.factories import make_calibration
 from tests.web.conftest import World
-
-ROLES = ("admin", "planner", "technician", "officer", "viewer")
-EVERYONE = frozenset(ROLES)
-EDITORS = frozenset({"admin", "officer"})
-WORK_ORDER_WRITERS = frozenset({"admin", "technician", "officer"})
-
-
-@dataclass(frozen=True)
-class Route:
-    method: str
-    path: Callable[[World], str]
-    allowed: frozenset[str] | str
-    # For routes about one agency's object: the path to another agency's object, which
-    # officers and viewers must get as 404.
-    foreign_path: Callable[[World], str] | None = None
-    form: Callable[[World], dict[str, str]] | None = None
-    # For routes about the signed-in user's own object (their API tokens): the path to one of
-    # theirs, used instead of `path` when somebody is signed in.
-    own_path: Callable[[World, User], str] | None = None
-    # What an allowed role may get. A route whose matrix request is deliberately incomplete
-    # (an import commit without a previewed upload) answers 400: the policy let it through.
-    ok_statuses: tuple[int, ...] = (200, 302)
-    # For JSON API writes: the body, sent as JSON with the CSRF token in a header (the matrix
-    # signs in with a browser session; bearer tokens need none, see tests/api).
-    json: Callable[[World], dict[str, object]] | None = None
-
+from tests.web.route_table import (
+    EDITORS,
+    EVERYONE,
+    ROLES,
+    WORK_ORDER_WRITERS,
+    Route,
+)
 
 ROUTES: dict[str, Route] = {
     "static": Route("GET", lambda w: "/static/equiplan.css", PUBLIC),
@@ -361,6 +342,8 @@ ROUTES: dict[str, Route] = {
         json=lambda w: {"version": 1, "certificate_no": "M-2"},
     ),
 }
+for _area in sorted(Path(__file__).parent.glob("routes_*.py")):
+    ROUTES.update(importlib.import_module(f"tests.web.{_area.stem}").ROUTES)
 
 
 def _import_file(world: World) -> dict[str, object]:

@@ -1,0 +1,1 @@
+"""(placeholder: filled in by the due work of issue 4)"""

@@ -1,0 +1,1 @@
+"""(placeholder: filled in by the schedules work of issue 4)"""
