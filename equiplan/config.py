@@ -32,7 +32,18 @@ ENV_SETTINGS: dict[str, Any] = {
     # Repairs past their target restore time escalate the same way after this many hours.
     "REPAIR_ESCALATION_HOURS": "24,72",
     "DIGEST_TIME": "07:00",  # local time of the daily digest
+    # How often the scheduler's jobs run, in seconds.
+    "SWEEP_EVERY_SECONDS": "300",  # reminder sweep
+    "OUTBOX_EVERY_SECONDS": "30",  # outbox delivery
+    "STATUS_EVERY_SECONDS": "900",  # operational-status counts
+    "QUEUE_EVERY_SECONDS": "10",  # pickup of queued long-running work
 }
+JOB_INTERVAL_SETTINGS = (
+    "SWEEP_EVERY_SECONDS",
+    "OUTBOX_EVERY_SECONDS",
+    "STATUS_EVERY_SECONDS",
+    "QUEUE_EVERY_SECONDS",
+)
 
 SUPPORTED_LOCALES = ("lt", "en")
 
@@ -77,6 +88,14 @@ def load_config(instance_path: Path, overrides: dict[str, Any] | None = None) ->
         "REPAIR_ESCALATION_HOURS", values["REPAIR_ESCALATION_HOURS"]
     )
     values["DIGEST_TIME"] = _clock_time("DIGEST_TIME", values["DIGEST_TIME"])
+    for name in JOB_INTERVAL_SETTINGS:
+        raw = str(values[name]).strip()
+        if not raw.isdigit() or not 1 <= int(raw) <= 86400:
+            raise ConfigError(
+                f"EQUIPLAN_{name} must be a whole number of seconds from 1 to 86400, "
+                f"not {values[name]!r}"
+            )
+        values[name] = int(raw)
     if not values.get("CERTIFICATE_DIR"):
         values["CERTIFICATE_DIR"] = str(instance_path / "certificates")
     if values["DEFAULT_LOCALE"] not in SUPPORTED_LOCALES:

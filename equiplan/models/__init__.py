@@ -8,6 +8,7 @@ from equiplan.models.equipment import Equipment, EquipmentModel, EquipmentType
 from equiplan.models.notification import Notification, OutboxMessage
 from equiplan.models.planning import BudgetScenario, OptimisationRun
 from equiplan.models.schedule import Schedule
+from equiplan.models.scheduler_job import SchedulerJob
 from equiplan.models.status_snapshot import StatusSnapshot
 from equiplan.models.user import ApiToken, User
 from equiplan.models.work import FailureCode, WorkOrder
@@ -27,6 +28,7 @@ __all__ = [
     "OptimisationRun",
     "OutboxMessage",
     "Schedule",
+    "SchedulerJob",
     "Site",
     "StatusSnapshot",
     "User",

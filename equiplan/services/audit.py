@@ -26,11 +26,19 @@ from equiplan.models import (
     Equipment,
     Notification,
     OutboxMessage,
+    SchedulerJob,
+    StatusSnapshot,
     utcnow,
 )
 
-# Mail plumbing and the audit table itself are not domain rows.
-_NOT_AUDITED = {AuditEvent.__tablename__, Notification.__tablename__, OutboxMessage.__tablename__}
+# Mail plumbing, the scheduler's book-keeping and the audit table itself are not domain rows.
+_NOT_AUDITED = {
+    AuditEvent.__tablename__,
+    Notification.__tablename__,
+    OutboxMessage.__tablename__,
+    SchedulerJob.__tablename__,
+    StatusSnapshot.__tablename__,
+}
 # Book-keeping fields whose change alone is not worth an event.
 _IGNORED_FIELDS = {
     "version",
