@@ -69,6 +69,14 @@ WORK_ORDER = Shape(
             "not operational until the end is recorded).",
         ),
         Field("downtime_end", "date-time", "read", nullable=True),
+        Field(
+            "target_restore_at",
+            "date-time",
+            "read",
+            nullable=True,
+            description="Repairs only: when the item should work again, from its downtime "
+            "start (or the report) and the criticality of its site; kept once closed.",
+        ),
         Field("failure_code", "string", nullable=True, description=_FAILURE_CODE),
         Field("symptom", "string", max_length=2000, description="Required for a repair."),
         Field("cause", "string", "read"),

@@ -218,6 +218,8 @@ def _item_spec(
         end_of_support=model.end_of_support,
         site_closed_on=site.closed_on,
         at_warehouse=site.is_warehouse,
+        site_criticality=site.criticality,
+        site_open=site.open,
     )
 
 

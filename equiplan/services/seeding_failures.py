@@ -8,6 +8,7 @@ import math
 import random
 from datetime import datetime, timedelta
 
+from equiplan.domain.repairs import restore_target
 from equiplan.services.seeding_specs import DAYS_PER_YEAR
 from equiplan.services.seeding_work import (
     ItemState,
@@ -60,8 +61,15 @@ def simulate_failures(item: ItemState) -> None:
         down_end = down_start + timedelta(hours=repair + waiting)
         # Reported a little after the failure, and never after the repair.
         opened = down_start + timedelta(hours=min(rng.uniform(0.1, 3), (repair + waiting) / 2))
+        # The site was open when the item failed unless it had closed by then.
+        site_open = item.spec.site_open or (
+            item.spec.site_closed_on is not None and down_start.date() < item.spec.site_closed_on
+        )
         common: Row = {
             "downtime_start": down_start,
+            "target_restore_at": restore_target(
+                down_start, item.spec.site_criticality, site_open=site_open
+            ),
             "symptom": mode.problem,
             "technician_id": ctx.technician_id,
         }

@@ -59,6 +59,9 @@ class SiteRef:
     agency_id: int
     closed_on: date | None
     is_warehouse: bool
+    # What a repair's target restore time depends on (domain/repairs.py).
+    criticality: int = 3
+    open: bool = True
 
 
 @dataclass(frozen=True)
@@ -206,7 +209,14 @@ def _site_refs(session: Session) -> dict[str, SiteRef]:
     for site in session.execute(select(Site)).scalars():
         # Equipment at a closed crossing has been idle since the closure.
         closed_on = site.status_since if site.status != "open" else None
-        refs[site.code] = SiteRef(site.id, site.agency_id, closed_on, site.site_type == "warehouse")
+        refs[site.code] = SiteRef(
+            site.id,
+            site.agency_id,
+            closed_on,
+            site.site_type == "warehouse",
+            criticality=site.criticality,
+            open=site.status == "open",
+        )
     return refs
 
 

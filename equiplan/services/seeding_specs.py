@@ -107,6 +107,8 @@ class ItemSpec:
     end_of_support: date | None = None
     site_closed_on: date | None = None
     at_warehouse: bool = False
+    site_criticality: int | None = None
+    site_open: bool = False
 
 
 @dataclass(frozen=True)

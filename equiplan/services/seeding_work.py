@@ -85,6 +85,7 @@ def work_row(kind: str, status: str, opened_at: datetime, **values: Any) -> Row:
         "completed_at": None,
         "downtime_start": None,
         "downtime_end": None,
+        "target_restore_at": None,
         "failure_code_id": None,
         "symptom": "",
         "cause": "",

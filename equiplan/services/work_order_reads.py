@@ -28,10 +28,12 @@ from equiplan.models import (
     Site,
     User,
     WorkOrder,
+    utcnow,
 )
 from equiplan.models.work import WORK_KINDS, WORK_STATUSES
 from equiplan.services.input_fields import whole_number
 from equiplan.services.paging import Page, contains_text
+from equiplan.services.repair_targets import RestoreStatus, restore_status
 from equiplan.services.scoping import Scope, get_scoped, scoped
 
 # "active": open or in progress, what people work from; the list starts there.
@@ -124,6 +126,8 @@ class WorkOrderRow:
     site_code: str | None
     failure_code: str | None
     technician_name: str | None
+    # An unfinished repair against its target restore time (None for other work).
+    restore: RestoreStatus | None = None
 
 
 # One page of the work-order list.
@@ -178,12 +182,14 @@ def list_work_orders(
     descending: bool = True,
     page: int = 1,
     per_page: int = DEFAULT_PER_PAGE,
+    now: datetime | None = None,
 ) -> WorkOrderPage:
     """One page of the work orders in the scope, with the total count of matching orders.
 
     `status` is one of STATUS_FILTERS ("active" = open or in progress), `sort` one of
     SORT_KEYS; `search` matches inventory no., serial no. and symptom (case-insensitive).
     Two queries whatever the page size: the count, and the page with everything it shows.
+    Unfinished repairs are measured against their target restore time at `now`.
     """
     if status not in STATUS_FILTERS or sort not in SORT_KEYS:
         raise ValueError(f"bad status filter or sort key: {status!r}, {sort!r}")
@@ -246,7 +252,11 @@ def list_work_orders(
         .outerjoin(technician, technician.id == WorkOrder.technician_id)
         .order_by(ordered.nulls_last(), page_ids.c.id.desc())
     )
-    items = [WorkOrderRow(*row) for row in session.execute(statement)]
+    now = now or utcnow()
+    items = [
+        WorkOrderRow(*row, restore=restore_status(row[0], now))
+        for row in session.execute(statement)
+    ]
     return Page(items=items, total=total, page=page, per_page=per_page)
 
 
@@ -279,6 +289,8 @@ class WorkOrderDetail:
     opened_by: User | None
     schedule: Schedule | None
     history: list[HistoryEntry] = field(default_factory=list)
+    # An unfinished repair against its target restore time.
+    restore: RestoreStatus | None = None
 
     @property
     def actions(self) -> frozenset[Action]:
@@ -302,8 +314,11 @@ def failure_code_of(session: Session, order: WorkOrder) -> str:
     return session.get_one(FailureCode, order.failure_code_id).code
 
 
-def work_order_detail(session: Session, scope: Scope, work_order_id: int) -> WorkOrderDetail:
-    """One work order in the scope with everything its page shows (NotFound outside it)."""
+def work_order_detail(
+    session: Session, scope: Scope, work_order_id: int, now: datetime | None = None
+) -> WorkOrderDetail:
+    """One work order in the scope with everything its page shows (NotFound outside it);
+    an unfinished repair is measured against its target restore time at `now`."""
     order = get_scoped(session, WorkOrder, work_order_id, scope)
     item = session.get_one(Equipment, order.equipment_id)
     history_rows = session.execute(
@@ -334,6 +349,7 @@ def work_order_detail(session: Session, scope: Scope, work_order_id: int) -> Wor
             HistoryEntry(at=event.at, who=who, action=event.action, changes=event.changes)
             for event, who in history_rows
         ],
+        restore=restore_status(order, now or utcnow()),
     )
 
 

@@ -9,7 +9,8 @@ Failure codes are given by their **code** (e.g. "DET-SENS"), not by id: codes ar
 across installations and readable in the API.
 
 Closing scheduled work as done advances its schedule in the same transaction, so the item's
-next due date and its calibration state follow at once.
+next due date and its calibration state follow at once. A repair gets its target restore time
+when it is opened (services/repair_targets.py) and keeps it once closed, as history.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from equiplan.models import Equipment, FailureCode, Schedule, User, WorkOrder, u
 from equiplan.models.work import WORK_KINDS, WORK_RESULTS
 from equiplan.services import work_order_input as inputs
 from equiplan.services.errors import Conflict, NotFound, ValidationError
+from equiplan.services.repair_targets import apply_restore_target
 from equiplan.services.schedule_completion import advance_schedule, matching_schedule
 from equiplan.services.scoping import Scope, get_scoped
 
@@ -228,6 +230,7 @@ def open_work_order(
         schedule_id=schedule.id if schedule else None,
         **values,
     )
+    apply_restore_target(session, order, item)
     session.add(order)
     session.commit()
     return order
@@ -304,8 +307,12 @@ def update_work_order(
         _check_technician(session, errors, values["technician_id"], item)
     if errors.errors:
         raise ValidationError(errors.errors)
+    moved = "downtime_start" in values and values["downtime_start"] != order.downtime_start
     for name, value in values.items():
         setattr(order, name, value)
+    if moved:
+        # The clock of a repair runs from its downtime start: a corrected start moves the target.
+        apply_restore_target(session, order, item)
     _commit(session)
     return order
 
