@@ -183,9 +183,10 @@ def _collections() -> tuple[Collection, ...]:
     from equiplan.api.calibrations import CALIBRATIONS
     from equiplan.api.equipment import EQUIPMENT_COLLECTION
     from equiplan.api.reference import SITES, TYPES
+    from equiplan.api.schedules import SCHEDULES
     from equiplan.api.work_orders import WORK_ORDERS
 
-    return (EQUIPMENT_COLLECTION, SITES, TYPES, WORK_ORDERS, CALIBRATIONS)
+    return (EQUIPMENT_COLLECTION, SITES, TYPES, WORK_ORDERS, CALIBRATIONS, SCHEDULES)
 
 
 DESCRIPTION = """\
@@ -248,6 +249,23 @@ def openapi_document() -> dict[str, Any]:
     for collection in collections:
         paths.update(_collection_paths(collection))
         schemas.update(_collection_schemas(collection))
+    # The due list: read-only, so not a Collection (api/due.py declares its filters and rows).
+    from equiplan.api.due import DUE_DESCRIPTION, DUE_FILTERS, DUE_ITEM, DUE_PER_PAGE
+
+    paths["/due"] = {
+        "get": {
+            "operationId": "list_due",
+            "tags": ["Due"],
+            "summary": "List what is due and overdue",
+            "description": DUE_DESCRIPTION,
+            "parameters": [_query_parameter(p) for p in (*DUE_FILTERS, PAGE, DUE_PER_PAGE)],
+            "responses": _responses(
+                "200", {"schema": ref("DueItemPage")}, "One page.", "400", "401"
+            ),
+        }
+    }
+    schemas.update(shape_schemas(DUE_ITEM))
+    schemas["DueItemPage"] = page_schema(DUE_ITEM, DUE_PER_PAGE)
     return {
         "openapi": "3.1.0",
         "info": {
