@@ -6,7 +6,10 @@ Wrong arguments and bad input end with a one-line message on stderr and exit cod
 from __future__ import annotations
 
 import logging
+import os
+import signal
 import sys
+import threading
 import time
 from collections.abc import Sequence
 from datetime import datetime
@@ -205,22 +208,36 @@ def import_equipment(file: Path, agency_code: str | None, dry_run: bool) -> None
 @click.option(
     "--port", type=click.IntRange(1, 65535), default=5000, show_default=True, help="Port."
 )
-def serve(host: str, port: int) -> None:
+@click.option(
+    "--reload",
+    is_flag=True,
+    help="Restart when the code changes (development; jobs still run once).",
+)
+def serve(host: str, port: int, reload: bool) -> None:
     """Run the all-in-one embedded server (web app and background jobs in one process)."""
     from werkzeug.serving import run_simple
 
-    from equiplan.scheduler import build_scheduler
+    from equiplan.scheduler import run_as_leader_or_standby
 
     app = current_app._get_current_object()  # type: ignore[attr-defined]
-    # The jobs run in this process, started here (never in create_app) and exactly once:
-    # the reloader is off, so there is no second process to start them again.
-    scheduler = build_scheduler(app, blocking=False)
-    scheduler.start()
+    stop = threading.Event()
+    # The jobs run in this process, started here (never in create_app). Under the reloader the
+    # watching parent only restarts the child, so only the child (WERKZEUG_RUN_MAIN) runs them;
+    # and the leader lock makes sure a second `serve` on the same database does not run them too.
+    if not reload or os.environ.get("WERKZEUG_RUN_MAIN") == "true":
+        jobs = threading.Thread(
+            target=run_as_leader_or_standby,
+            args=(app, stop),
+            kwargs={"say": _say},
+            name="equiplan-scheduler",
+            daemon=True,
+        )
+        jobs.start()
     click.echo(f"equiplan serving on http://{host}:{port}/ (Ctrl+C to stop)")
     try:
-        run_simple(host, port, app, threaded=True, use_reloader=False, use_debugger=False)
+        run_simple(host, port, app, threaded=True, use_reloader=reload, use_debugger=False)
     finally:
-        scheduler.shutdown(wait=False)
+        stop.set()
 
 
 @click.command("scheduler")
@@ -230,8 +247,12 @@ def serve(host: str, port: int) -> None:
     "--now", "now_text", default=None, help="With --once: run as of this ISO-8601 moment."
 )
 def scheduler_command(once: bool, now_text: str | None) -> None:
-    """Run the background jobs (reminders, outbox) — the production scheduler process."""
-    from equiplan.scheduler import build_scheduler, run_once
+    """Run the background jobs (reminders, digest, outbox, status counts, queued work).
+
+    Several may run against one PostgreSQL database: one leads, the others wait and take over
+    within seconds when the leader stops.
+    """
+    from equiplan.scheduler import run_as_leader_or_standby, run_once
 
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     if now_text is not None and not once:
@@ -241,8 +262,18 @@ def scheduler_command(once: bool, now_text: str | None) -> None:
         for job_id, outcome in run_once(app, now).items():
             click.echo(f"{job_id}: {outcome}")
         return
+    stop = threading.Event()
+    # SIGTERM (systemd, docker stop) ends the process cleanly: the running job finishes first.
+    signal.signal(signal.SIGTERM, lambda _signum, _frame: stop.set())
     click.echo("equiplan scheduler running (Ctrl+C to stop)")
-    build_scheduler(app, blocking=True).start()
+    try:
+        run_as_leader_or_standby(app, stop, say=_say)
+    except KeyboardInterrupt:
+        stop.set()
+
+
+def _say(message: str) -> None:
+    click.echo(f"equiplan scheduler: {message}")
 
 
 def _parse_moment(text: str) -> datetime:

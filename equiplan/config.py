@@ -37,6 +37,7 @@ ENV_SETTINGS: dict[str, Any] = {
     "OUTBOX_EVERY_SECONDS": "30",  # outbox delivery
     "STATUS_EVERY_SECONDS": "900",  # operational-status counts
     "QUEUE_EVERY_SECONDS": "10",  # pickup of queued long-running work
+    "SMTP_CONNECTIONS": "4",  # parallel SMTP connections for outbox delivery (PostgreSQL)
 }
 JOB_INTERVAL_SETTINGS = (
     "SWEEP_EVERY_SECONDS",
@@ -96,6 +97,13 @@ def load_config(instance_path: Path, overrides: dict[str, Any] | None = None) ->
                 f"not {values[name]!r}"
             )
         values[name] = int(raw)
+    connections = str(values["SMTP_CONNECTIONS"]).strip()
+    if not connections.isdigit() or not 1 <= int(connections) <= 16:
+        raise ConfigError(
+            f"EQUIPLAN_SMTP_CONNECTIONS must be a whole number from 1 to 16, "
+            f"not {values['SMTP_CONNECTIONS']!r}"
+        )
+    values["SMTP_CONNECTIONS"] = int(connections)
     if not values.get("CERTIFICATE_DIR"):
         values["CERTIFICATE_DIR"] = str(instance_path / "certificates")
     if values["DEFAULT_LOCALE"] not in SUPPORTED_LOCALES:
