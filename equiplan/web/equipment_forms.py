@@ -16,6 +16,7 @@ from wtforms.fields.choices import SelectChoice
 
 from equiplan.services.equipment import FilterOptions
 from equiplan.services.equipment_write import EDITABLE_STATUSES
+from equiplan.web.forms import ServiceForm
 
 BLANK = SelectChoice("", "—")
 STATUS_LABELS = {
@@ -38,7 +39,7 @@ def _date_field(label: Any) -> StringField:
     return StringField(label, render_kw={"type": "date"})
 
 
-class EquipmentForm(FlaskForm):
+class EquipmentForm(ServiceForm):
     inventory_no = StringField(_l("Inventory no."), render_kw={"maxlength": 40})
     serial_no = StringField(_l("Serial no."), render_kw={"maxlength": 80})
     model_id = SelectField(_l("Model"), choices=[], validate_choice=False)
@@ -77,25 +78,6 @@ class EquipmentForm(FlaskForm):
         self.status.choices = [SelectChoice(s, STATUS_LABELS[s]) for s in EDITABLE_STATUSES]
         self.funding_source.choices = [SelectChoice(k, v) for k, v in FUNDING_LABELS.items()]
         self.condition.choices = [SelectChoice(k, v) for k, v in CONDITION_LABELS.items()]
-
-    def values(self) -> dict[str, Any]:
-        """The submitted fields under the services' names."""
-        return {
-            name: field.data
-            for name, field in self._fields.items()
-            if name not in ("csrf_token", "version")
-        }
-
-    def show_errors(self, errors: dict[str, str]) -> list[str]:
-        """Put each service error next to its field; returns those that belong to no field."""
-        unplaced = []
-        for name, message in errors.items():
-            field = self._fields.get(name)
-            if field is None or name in ("csrf_token", "version"):
-                unplaced.append(message)
-            else:
-                field.errors = [*field.errors, message]  # type: ignore[list-item]
-        return unplaced
 
 
 class MoveForm(FlaskForm):

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, HiddenField, PasswordField, SelectField, StringField
@@ -9,6 +12,28 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Email, Length
 
 from equiplan.services.api_tokens import MAX_NAME_LENGTH
+
+# Fields every service-backed form carries that are not values for the service.
+_PLUMBING = ("csrf_token", "version")
+
+
+class ServiceForm(FlaskForm):
+    """A form whose fields stay text and whose values the services parse and check."""
+
+    def values(self) -> dict[str, Any]:
+        """The submitted fields under the services' names."""
+        return {name: field.data for name, field in self._fields.items() if name not in _PLUMBING}
+
+    def show_errors(self, errors: Mapping[str, str]) -> list[str]:
+        """Put each service error next to its field; returns those that belong to no field."""
+        unplaced = []
+        for name, message in errors.items():
+            field = self._fields.get(name)
+            if field is None or name in _PLUMBING:
+                unplaced.append(message)
+            else:
+                field.errors = [*field.errors, message]  # type: ignore[list-item]
+        return unplaced
 
 
 class LoginForm(FlaskForm):

@@ -56,6 +56,27 @@ def detail(message_id: int) -> Page:
     return _render_detail(message_id), 200
 
 
+# The email's own HTML, as its recipient sees it: inline styles allowed (emails need them),
+# nothing else — no scripts, no requests, its own opaque origin (sandbox), framed only by our
+# own message page.
+EMAIL_HTML_POLICY = (
+    "sandbox; default-src 'none'; style-src 'unsafe-inline'; img-src data:; frame-ancestors 'self'"
+)
+
+
+@bp.route("/admin/outbox/<int:message_id>/html")
+@roles(Role.ADMIN)
+def html_body(message_id: int) -> Response:
+    """The HTML part of one message, for the frame on its page."""
+    message = outbox_admin.get_message(get_session(), message_id)
+    response = current_app.response_class(
+        message.body_html or "", mimetype="text/html", status=200 if message.body_html else 404
+    )
+    response.headers["Content-Security-Policy"] = EMAIL_HTML_POLICY
+    response.headers["X-Frame-Options"] = "SAMEORIGIN"
+    return response
+
+
 def _render_detail(message_id: int, problems: list[str] | None = None) -> str:
     return render_template(
         "outbox/detail.html",

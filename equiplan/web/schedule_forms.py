@@ -6,9 +6,6 @@ JSON API; the forms carry the CSRF token, the `version` the user loaded and the 
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
-
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import HiddenField, SelectField, StringField
@@ -17,6 +14,7 @@ from wtforms.fields.choices import SelectChoice
 from equiplan.models import Schedule
 from equiplan.models.schedule import ANCHORS, INTERVAL_UNITS, SCHEDULE_KINDS
 from equiplan.services.schedules import DEFAULT_ANCHOR, DEFAULT_GRACE_DAYS, DEFAULT_LEAD_DAYS
+from equiplan.web.forms import ServiceForm
 from equiplan.web.work_order_forms import KIND_LABELS
 
 UNIT_LABELS = {"days": _l("days"), "months": _l("months"), "years": _l("years")}
@@ -36,7 +34,7 @@ NEW_DEFAULTS = {
 _DAYS = {"inputmode": "numeric", "pattern": "[0-9]*", "maxlength": 3}
 
 
-class ScheduleForm(FlaskForm):
+class ScheduleForm(ServiceForm):
     kind = SelectField(_l("Kind of work"), choices=[], validate_choice=False)
     interval_value = StringField(
         _l("Every"), render_kw={"inputmode": "numeric", "pattern": "[0-9]*", "maxlength": 4}
@@ -56,25 +54,6 @@ class ScheduleForm(FlaskForm):
             del self.kind
         self.interval_unit.choices = [SelectChoice(u, UNIT_LABELS[u]) for u in INTERVAL_UNITS]
         self.anchor.choices = [SelectChoice(a, ANCHOR_LABELS[a]) for a in ANCHORS]
-
-    def values(self) -> dict[str, Any]:
-        """The submitted fields under the service's names."""
-        return {
-            name: field.data
-            for name, field in self._fields.items()
-            if name not in ("csrf_token", "version")
-        }
-
-    def show_errors(self, errors: Mapping[str, str]) -> list[str]:
-        """Put each service error next to its field; returns those that belong to no field."""
-        unplaced = []
-        for name, message in errors.items():
-            field = self._fields.get(name)
-            if field is None or name in ("csrf_token", "version"):
-                unplaced.append(message)
-            else:
-                field.errors = [*field.errors, message]  # type: ignore[list-item]
-        return unplaced
 
 
 def filled_form(schedule: Schedule) -> ScheduleForm:

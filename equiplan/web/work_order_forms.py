@@ -23,6 +23,7 @@ from equiplan.models import User
 from equiplan.models.work import WORK_KINDS, WORK_RESULTS
 from equiplan.services import input_fields
 from equiplan.services import work_order_input as inputs
+from equiplan.web.forms import ServiceForm
 
 LOCAL_FORMAT = "%Y-%m-%dT%H:%M"
 RESULT_LABELS = {"pass": _l("Passed"), "fail": _l("Failed"), "conditional": _l("Conditional")}
@@ -72,7 +73,7 @@ def _local_field(label: Any) -> StringField:
     return StringField(label, render_kw={"type": "datetime-local"})
 
 
-class _WorkOrderForm(FlaskForm):
+class _WorkOrderForm(ServiceForm):
     def show_errors(
         self, errors: Mapping[str, str], own: Mapping[str, str] | None = None
     ) -> list[str]:
@@ -80,14 +81,7 @@ class _WorkOrderForm(FlaskForm):
         before the service's for the same field; returns those that belong to no field."""
         by_field = {FORM_NAMES.get(name, name): message for name, message in errors.items()}
         by_field.update(own or {})
-        unplaced = []
-        for name, message in by_field.items():
-            field = self._fields.get(name)
-            if field is None or name in ("csrf_token", "version"):
-                unplaced.append(message)
-            else:
-                field.errors = [*field.errors, message]  # type: ignore[list-item]
-        return unplaced
+        return super().show_errors(by_field)
 
     def _convert(
         self, names: Iterable[str], values: dict[str, Any], errors: dict[str, str]

@@ -95,6 +95,8 @@ def _server_env(database_url: str) -> dict[str, str]:
         EQUIPLAN_SECRET_KEY=SECRET_KEY,
         EQUIPLAN_DEFAULT_LOCALE="lt",
         EQUIPLAN_LOG_LEVEL="WARNING",
+        # The browser tests sign the same demo accounts in many times within a minute.
+        EQUIPLAN_LOGIN_LIMIT_PER_ACCOUNT="100 per minute",
         PYTHONUNBUFFERED="1",
     )
     return env

@@ -11,10 +11,17 @@ from typing import Any
 DEMO_PASSWORD = "equiplan-demo"
 
 
-def new_page(browser: Any, problems: list[str], locale: str = "lt-LT") -> Any:
-    """A fresh browser profile (no cookies) that appends console errors, uncaught exceptions
-    and HTTP answers >= 400 to `problems`."""
-    context = browser.new_context(locale=locale, viewport={"width": 1280, "height": 900})
+def new_page(
+    browser: Any,
+    problems: list[str],
+    locale: str = "lt-LT",
+    storage_state: dict[str, Any] | None = None,
+) -> Any:
+    """A fresh browser profile (no cookies, or those of `storage_state`) that appends console
+    errors, uncaught exceptions and HTTP answers >= 400 to `problems`."""
+    context = browser.new_context(
+        locale=locale, viewport={"width": 1280, "height": 900}, storage_state=storage_state
+    )
     context.set_default_timeout(10_000)
     page = context.new_page()
 
@@ -38,6 +45,17 @@ def sign_in(page: Any, base_url: str, email: str) -> None:
     page.locator("#password").fill(DEMO_PASSWORD)
     page.locator("main form button[type=submit]").click()
     page.wait_for_url(f"{base_url}/")
+
+
+def signed_in_state(browser: Any, base_url: str, email: str) -> dict[str, Any]:
+    """The cookies of one sign-in through the login form, for several browser profiles to
+    share: the form lets an account try only a few times a minute (LOGIN_LIMIT_PER_ACCOUNT)."""
+    context = browser.new_context()
+    try:
+        sign_in(context.new_page(), base_url, email)
+        return dict(context.storage_state())
+    finally:
+        context.close()
 
 
 def query_one(database: Path, sql: str, *params: Any) -> Any:

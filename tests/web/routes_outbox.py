@@ -17,7 +17,13 @@ def _failed_message(world: World) -> int:
     """The id of a new failed outbox message (made in the world's session)."""
     session = object_session(world.vsat_item)
     assert session is not None
-    message = queue_mail(session, to="gone@vsat.lt", subject="Matrix", body_text="Matrix")  # type: ignore[arg-type]
+    message = queue_mail(
+        session,  # type: ignore[arg-type]
+        to="gone@vsat.lt",
+        subject="Matrix",
+        body_text="Matrix",
+        body_html="<p>Matrix</p>",
+    )
     message.status, message.attempts = "failed", 8
     message.next_attempt_at = datetime(2026, 1, 1, tzinfo=UTC)
     session.commit()
@@ -28,6 +34,7 @@ def _failed_message(world: World) -> int:
 ROUTES: dict[str, Route] = {
     "outbox.index": Route("GET", lambda w: "/admin/outbox", ADMINS),
     "outbox.detail": Route("GET", lambda w: f"/admin/outbox/{_failed_message(w)}", ADMINS),
+    "outbox.html_body": Route("GET", lambda w: f"/admin/outbox/{_failed_message(w)}/html", ADMINS),
     "outbox.retry": Route(
         "POST", lambda w: f"/admin/outbox/{_failed_message(w)}/retry", ADMINS, form=lambda w: {}
     ),
