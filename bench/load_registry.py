@@ -36,9 +36,12 @@ from urllib.parse import urlencode
 
 from sqlalchemy import Connection, Engine, create_engine, text
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError, OperationalError
+from sqlalchemy.exc import OperationalError
 
 from equiplan.db import normalise_url
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from bench_cli import BenchParser, checked, database_options, fail  # noqa: E402
 
 BIN = Path(sys.executable).parent
 EQUIPLAN = str(BIN / "equiplan")
@@ -59,23 +62,13 @@ WARMUP_ROUNDS = 2  # requests per client and endpoint before measuring
 TIMEOUT = 60  # seconds; a request that takes longer is counted as an error
 
 
-class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> NoReturn:
-        _fail(message)
-
-
 def _fail(message: str) -> NoReturn:
-    print(f"{PROG}: error: {' '.join(message.split())}", file=sys.stderr)
-    sys.exit(2)
+    fail(PROG, message)
 
 
 def _options(argv: Sequence[str] | None) -> argparse.Namespace:
-    parser = _Parser(prog=PROG, description=(__doc__ or "").splitlines()[0])
-    parser.add_argument(
-        "--database-url", default="postgresql://postgres@127.0.0.1:5432/equiplan_bench"
-    )
-    parser.add_argument("--reuse", action="store_true", help="keep an existing database")
-    parser.add_argument("--equipment", type=int, default=20_000, help="synthetic items")
+    parser = BenchParser(prog=PROG, description=(__doc__ or "").splitlines()[0])
+    database_options(parser)
     parser.add_argument("--requests", type=int, default=200, help="measured requests per endpoint")
     parser.add_argument("--clients", type=int, default=8, help="concurrent clients")
     parser.add_argument("--workers", type=int, default=2, help="gunicorn worker processes")
@@ -92,17 +85,8 @@ def _options(argv: Sequence[str] | None) -> argparse.Namespace:
         default=True,
         help="refresh the planner statistics (VACUUM ANALYZE) before measuring",
     )
-    options = parser.parse_args(argv)
-    for name in ("equipment", "requests", "clients", "workers", "threads"):
-        if getattr(options, name) < 1:
-            _fail(f"--{name} must be at least 1, not {getattr(options, name)}")
-    try:
-        backend = make_url(options.database_url).get_backend_name()
-    except ArgumentError:
-        _fail(f"--database-url: not a database URL: {options.database_url!r}")
-    if backend != "postgresql":
-        _fail(f"--database-url must name a PostgreSQL database, not {backend}")
-    return options
+    names = ("equipment", "requests", "clients", "workers", "threads")
+    return checked(parser, parser.parse_args(argv), names)
 
 
 # --- the database ---------------------------------------------------------------------------

@@ -36,10 +36,9 @@ from tempfile import TemporaryDirectory
 from typing import NoReturn
 
 from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+from bench_cli import BenchParser, checked, database_options, fail  # noqa: E402
 from load_registry import (  # noqa: E402  (a sibling script, not a package)
     _equiplan,
     _prepare_database,
@@ -63,36 +62,16 @@ TARGET_DELIVERY_PER_SECOND = 200.0
 BENCH_DOMAIN = "bench.equiplan.lt"
 
 
-class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> NoReturn:
-        _fail(message)
-
-
 def _fail(message: str) -> NoReturn:
-    print(f"{PROG}: error: {' '.join(message.split())}", file=sys.stderr)
-    sys.exit(2)
+    fail(PROG, message)
 
 
 def _options(argv: Sequence[str] | None) -> argparse.Namespace:
-    parser = _Parser(prog=PROG, description=(__doc__ or "").splitlines()[0])
-    parser.add_argument(
-        "--database-url", default="postgresql://postgres@127.0.0.1:5432/equiplan_bench"
-    )
-    parser.add_argument("--reuse", action="store_true", help="keep an existing database")
-    parser.add_argument("--equipment", type=int, default=20_000, help="synthetic items")
+    parser = BenchParser(prog=PROG, description=(__doc__ or "").splitlines()[0])
+    database_options(parser)
     parser.add_argument("--officers", type=int, default=3, help="officers per agency")
     parser.add_argument("--deliver", type=int, default=3000, help="emails to deliver via SMTP")
-    options = parser.parse_args(argv)
-    for name in ("equipment", "officers", "deliver"):
-        if getattr(options, name) < 1:
-            _fail(f"--{name} must be at least 1, not {getattr(options, name)}")
-    try:
-        backend = make_url(options.database_url).get_backend_name()
-    except ArgumentError:
-        _fail(f"--database-url: not a database URL: {options.database_url!r}")
-    if backend != "postgresql":
-        _fail(f"--database-url must name a PostgreSQL database, not {backend}")
-    return options
+    return checked(parser, parser.parse_args(argv), ("equipment", "officers", "deliver"))
 
 
 def _prepare(options: argparse.Namespace) -> str:
