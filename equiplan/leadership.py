@@ -26,6 +26,18 @@ from equiplan.db import make_engine
 # One fixed key per database (advisory locks are per database, so two equiplan databases on
 # one server do not block each other).
 ADVISORY_KEY = zlib.crc32(b"equiplan-scheduler-leader")
+# A leader whose machine or network dies without closing its connection would keep the lock
+# until the server notices; TCP keepalives on both ends make that seconds, not hours.
+KEEPALIVE_CONNECT_ARGS = {
+    "connect_timeout": 5,
+    "keepalives": 1,
+    "keepalives_idle": 5,
+    "keepalives_interval": 2,
+    "keepalives_count": 3,
+}
+SERVER_KEEPALIVES = (
+    "SET tcp_keepalives_idle = 5; SET tcp_keepalives_interval = 2; SET tcp_keepalives_count = 3"
+)
 
 
 class Leadership(Protocol):
@@ -46,13 +58,14 @@ class AdvisoryLockLeadership:
     """PostgreSQL: `pg_try_advisory_lock` on a dedicated connection."""
 
     def __init__(self, url: str) -> None:
-        self.engine = make_engine(url, poolclass=NullPool)
+        self.engine = make_engine(url, poolclass=NullPool, connect_args=KEEPALIVE_CONNECT_ARGS)
         self.connection: Connection | None = None
 
     def acquire(self) -> bool:
         try:
             if self.connection is None:
                 self.connection = self.engine.connect()
+                self.connection.exec_driver_sql(SERVER_KEEPALIVES)
             got = bool(
                 self.connection.execute(
                     text("SELECT pg_try_advisory_lock(:key)"), {"key": ADVISORY_KEY}
@@ -68,12 +81,20 @@ class AdvisoryLockLeadership:
         if self.connection is None:
             return False
         try:
-            self.connection.execute(text("SELECT 1"))
+            # The connection is alive and its session still holds the lock.
+            holds = self.connection.execute(
+                text(
+                    "SELECT EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory' "
+                    "AND classid::bigint = 0 AND objid::bigint = :key "
+                    "AND pid = pg_backend_pid() AND granted)"
+                ),
+                {"key": ADVISORY_KEY},
+            ).scalar()
             self.connection.commit()
         except DBAPIError:
             self._drop_connection()
             return False
-        return True
+        return bool(holds)
 
     def release(self) -> None:
         if self.connection is None:

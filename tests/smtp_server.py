@@ -21,9 +21,11 @@ def free_port() -> int:
 
 @dataclass
 class Sink:
-    """Collects what the server accepted; refuses recipients listed in `reject`."""
+    """Collects what the server accepted; refuses recipients listed in `reject` for good and
+    those in `greylist` for now (450, as greylisting servers do)."""
 
     reject: set[str] = field(default_factory=set)
+    greylist: set[str] = field(default_factory=set)
     received: list[Message] = field(default_factory=list)
 
     async def handle_RCPT(
@@ -31,6 +33,8 @@ class Sink:
     ) -> str:  # noqa: N802
         if address in self.reject:
             return "550 5.1.1 no such mailbox here"
+        if address in self.greylist:
+            return "450 4.2.0 greylisted, try again later"
         envelope.rcpt_tos.append(address)
         return "250 OK"
 

@@ -47,6 +47,8 @@ class OutboxMessage(SQLModel, table=True):
     __table_args__ = (
         CheckConstraint(f"status IN {OUTBOX_STATUSES}", name="status"),
         Index("ix_outbox_message_status_next_attempt_at", "status", "next_attempt_at"),
+        # The outbox pages list newest first.
+        Index("ix_outbox_message_created_at_id", "created_at", "id"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -61,3 +63,5 @@ class OutboxMessage(SQLModel, table=True):
     next_attempt_at: datetime = timestamp_field(default_now=True)
     last_error: str | None = Field(default=None, max_length=2000)
     sent_at: datetime | None = timestamp_field()
+    # When a deliverer took it (wall clock); a claim older than 15 minutes was abandoned.
+    claimed_at: datetime | None = timestamp_field()

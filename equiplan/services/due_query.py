@@ -10,6 +10,7 @@ from datetime import date
 from flask_babel import lazy_gettext as _l
 
 from equiplan.models.schedule import SCHEDULE_KINDS
+from equiplan.services import input_fields
 from equiplan.services.input_fields import whole_number
 
 # Scheduled work by its schedule's kind, and open repairs by their target restore time.
@@ -70,7 +71,8 @@ def _day(raw: str, errors: dict[str, object]) -> date | None:
     try:
         if len(text) != 10:
             raise ValueError(text)
-        return date.fromisoformat(text)
+        # The app's range of years (1900-2200): no overflow when the day's bounds are computed.
+        return input_fields.day(text)
     except ValueError:
         errors["day"] = _l("Give a date as YYYY-MM-DD, not %(value)s.", value=text[:40])
         return None

@@ -33,7 +33,7 @@ MAX_LENGTHS = {"inventory_no": 40, "serial_no": 80, "notes": 4000, "decommission
 
 
 def _text(name: str) -> Callable[[Any], str]:
-    return input_fields.text(MAX_LENGTHS[name])
+    return input_fields.text(MAX_LENGTHS[name], single_line=name in ("inventory_no", "serial_no"))
 
 
 # Field name -> parser from text or JSON value to the stored value.

@@ -24,8 +24,14 @@ def _blank(value: Any) -> bool:
     return value is None or value == ""
 
 
-def text(max_length: int, *, required: bool = False) -> Callable[[Any], str]:
-    """Text up to `max_length` characters without surrounding white space; None is empty."""
+def text(
+    max_length: int, *, required: bool = False, single_line: bool = False
+) -> Callable[[Any], str]:
+    """Text up to `max_length` characters without surrounding white space; None is empty.
+
+    A `single_line` value (a number or a code, which also appears in email subjects and file
+    names) may not contain line breaks, tabs or other control characters.
+    """
 
     def parse(value: Any) -> str:
         if value is not None and (
@@ -37,6 +43,8 @@ def text(max_length: int, *, required: bool = False) -> Callable[[Any], str]:
             raise ValueError(_l("This field is required."))
         if len(stripped) > max_length:
             raise ValueError(_l("At most %(n)d characters.", n=max_length))
+        if single_line and any(ord(c) < 32 or 127 <= ord(c) < 160 for c in stripped):
+            raise ValueError(_l("One line of text, without line breaks or tabs."))
         return stripped
 
     return parse

@@ -29,7 +29,10 @@ from sqlmodel import Session
 
 from equiplan.models import OutboxMessage, utcnow
 
-MAX_ATTEMPTS = 8
+# Attempts the server answered (a busy or greylisting server: 4xx). With the back-off below
+# the last one is made about 20 hours after the first. A server that cannot be reached at all
+# costs no attempt: mail waits for it however long it is away.
+MAX_ATTEMPTS = 12
 FIRST_RETRY = timedelta(minutes=1)
 LONGEST_RETRY = timedelta(hours=6)
 CLAIM_BATCH = 50
@@ -38,6 +41,10 @@ STALE_CLAIM = timedelta(minutes=15)
 
 class PermanentMailError(Exception):
     """The server refused the message for good (e.g. unknown recipient)."""
+
+
+class ServerUnreachable(Exception):
+    """No connection to the mail server (refused, timed out, no greeting, failed sign-in)."""
 
 
 @dataclass(frozen=True)
@@ -90,6 +97,8 @@ _WIRE = policy.compat32.clone(linesep="\r\n")
 
 
 def _header(value: str) -> str | Header:
+    # A header is one line: a line break in a subject must not start a header of its own.
+    value = " ".join(value.split())
     return value if value.isascii() else Header(value, "utf-8")
 
 
@@ -108,7 +117,7 @@ def _build(message: OutboxMessage, settings: MailSettings) -> bytes:
         email.attach(text_part)
         email.attach(MIMEText(message.body_html, "html", "utf-8"))
     email["From"] = settings.mail_from
-    email["To"] = message.to_addr
+    email["To"] = _header(message.to_addr)
     email["Subject"] = _header(message.subject)
     email["Date"] = formatdate(localtime=False)
     email["Message-ID"] = message_id(message, settings.mail_from)
@@ -129,11 +138,18 @@ class _Transport:
             (self.settings.outbox_dir / f"{message_id:08d}.eml").write_bytes(email)
             return
         if self.smtp is None:
-            self.smtp = self._connect()
+            try:
+                self.smtp = self._connect()
+            except (OSError, smtplib.SMTPException) as error:
+                raise ServerUnreachable(f"{type(error).__name__}: {_describe(error)}") from error
         try:
             refused = self.smtp.sendmail(self.settings.mail_from, [to_addr], email)
         except smtplib.SMTPRecipientsRefused as error:
-            raise PermanentMailError(_describe(error)) from error
+            # Permanent only when the server said so (5xx); 4xx is "not now" (greylisting).
+            codes = [code for code, _text in error.recipients.values()]
+            if codes and all(500 <= code < 600 for code in codes):
+                raise PermanentMailError(_describe(error)) from error
+            raise
         except smtplib.SMTPResponseException as error:
             if 500 <= error.smtp_code < 600:
                 raise PermanentMailError(_describe(error)) from error
@@ -177,12 +193,17 @@ def _describe(error: Exception) -> str:
 def _claim(session: Session, now: datetime) -> list[OutboxMessage]:
     """Mark a batch of due messages as `sending` in one short transaction and return them.
 
-    SKIP LOCKED lets concurrent deliverers take disjoint batches; a claim left behind by a
-    crashed process is released again after STALE_CLAIM.
+    SKIP LOCKED lets concurrent deliverers take disjoint batches. A claim left behind by a
+    crashed process is released again STALE_CLAIM after it was made, by the wall clock (not by
+    the moment a run is "as of", which `scheduler --once --now` may set anywhere).
     """
+    claimed_at = utcnow()
     session.execute(
         update(OutboxMessage)
-        .where(OutboxMessage.status == "sending", OutboxMessage.next_attempt_at < now - STALE_CLAIM)
+        .where(
+            OutboxMessage.status == "sending",
+            OutboxMessage.claimed_at < claimed_at - STALE_CLAIM,  # type: ignore[operator]
+        )
         .values(status="queued")
     )
     claimed = list(
@@ -195,7 +216,7 @@ def _claim(session: Session, now: datetime) -> list[OutboxMessage]:
         ).scalars()
     )
     for message in claimed:
-        message.status, message.next_attempt_at = "sending", now
+        message.status, message.claimed_at = "sending", claimed_at
     session.commit()
     return claimed
 
@@ -254,16 +275,34 @@ def _deliver_batch(
 ) -> bool:
     """Send one claimed batch; False when the server could not be reached (the rest waits)."""
     for index, message in enumerate(batch):
-        message.attempts += 1
-        connected = transport.smtp is not None or not settings.smtp_url
         try:
-            transport.send(_build(message, settings), message.to_addr, message.id or 0)
+            email = _build(message, settings)
+        except Exception as error:  # noqa: BLE001 - one unbuildable message must not stop the rest
+            message.status = "failed"
+            message.last_error = f"cannot be built: {type(error).__name__}: {_describe(error)}"
+            report.failed += 1
+            _commit_outcome(session)
+            continue
+        try:
+            transport.send(email, message.to_addr, message.id or 0)
+        except ServerUnreachable as error:
+            # Not even a connection: no attempt is counted, and rather than knocking once per
+            # message (each may wait for the timeout) the whole rest of the batch waits.
+            for waiting in batch[index:]:
+                waiting.status, waiting.next_attempt_at = "queued", now + FIRST_RETRY
+            message.last_error = str(error)
+            report.retried += len(batch) - index
+            _commit_outcome(session)
+            return False
         except PermanentMailError as error:
+            message.attempts += 1
             message.status, message.last_error = "failed", _describe(error)
             report.failed += 1
         except (OSError, smtplib.SMTPException) as error:
-            # The server is away or busy: try again later, with growing pauses.
+            # The server answered "not now" or dropped the line: try again later, with growing
+            # pauses, on a fresh connection.
             transport.reset()
+            message.attempts += 1
             message.last_error = f"{type(error).__name__}: {_describe(error)}"
             if message.attempts >= MAX_ATTEMPTS:
                 message.status = "failed"
@@ -272,14 +311,8 @@ def _deliver_batch(
                 message.status = "queued"
                 message.next_attempt_at = now + retry_delay(message.attempts)
                 report.retried += 1
-            if not connected:
-                # Not even a connection: do not knock once per message (each may wait for the
-                # timeout); the rest of the batch waits for the next run, no attempt counted.
-                for waiting in batch[index + 1 :]:
-                    waiting.status, waiting.next_attempt_at = "queued", now + FIRST_RETRY
-                _commit_outcome(session)
-                return False
         else:
+            message.attempts += 1
             message.status, message.sent_at, message.last_error = "sent", now, None
             report.sent += 1
         # Commit per message: a crash after sending loses at most the record of one email.

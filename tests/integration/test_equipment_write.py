@@ -268,3 +268,13 @@ def test_an_item_stands_only_at_a_site_of_its_own_agency(session, fleet) -> None
         raw={"agency_id": fleet["customs"].id, "site_id": fleet["customs_site"].id},
     )
     assert (done.agency_id, done.site_id) == (fleet["customs"].id, fleet["customs_site"].id)
+
+
+def test_numbers_are_one_line_of_text() -> None:
+    parse = equipment_write.FIELD_PARSERS["inventory_no"]
+    assert parse("  PRD-0012 ") == "PRD-0012"
+    for bad in ("PRD-1\nX-Evil: 1", "PRD\r1", "PRD\t1", "PRD\x001"):
+        with pytest.raises(ValueError, match="One line of text"):
+            parse(bad)
+    # Notes keep their line breaks.
+    assert equipment_write.FIELD_PARSERS["notes"]("line one\nline two") == "line one\nline two"

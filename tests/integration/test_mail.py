@@ -65,7 +65,8 @@ def test_waits_while_the_server_is_down_and_delivers_once_it_returns(
     port = free_port()
     down = deliver_outbox(session, _settings(tmp_path, port), NOW)
     session.refresh(message)
-    assert (down.retried, message.status, message.attempts) == (1, "queued", 1)
+    # No connection at all costs no attempt: the message simply waits.
+    assert (down.retried, message.status, message.attempts) == (1, "queued", 0)
     assert message.next_attempt_at == NOW + retry_delay(1)
     assert "ConnectionRefusedError" in (message.last_error or "")
     # Not due yet: nothing happens even though the server is back.
@@ -76,7 +77,45 @@ def test_waits_while_the_server_is_down_and_delivers_once_it_returns(
     assert on_time.sent == 1
     assert len(sink.received) == 1
     session.refresh(message)
-    assert (message.status, message.attempts, message.last_error) == ("sent", 2, None)
+    assert (message.status, message.attempts, message.last_error) == ("sent", 1, None)
+
+
+def test_a_long_outage_loses_nothing_and_sends_each_message_once(session, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    messages = [_queue(session, to=f"officer{n}@vsat.lt") for n in range(3)]
+    port = free_port()
+    # Three days without a mail server, a delivery run every hour.
+    for hour in range(72):
+        deliver_outbox(session, _settings(tmp_path, port), NOW + timedelta(hours=hour))
+    for message in messages:
+        session.refresh(message)
+        assert (message.status, message.attempts) == ("queued", 0)
+    with smtp_server(port) as (_port, sink):
+        report = deliver_outbox(session, _settings(tmp_path, port), NOW + timedelta(hours=73))
+        again = deliver_outbox(session, _settings(tmp_path, port), NOW + timedelta(hours=74))
+    assert (report.sent, again.sent) == (3, 0)
+    assert sorted(m["To"] for m in sink.received) == [f"officer{n}@vsat.lt" for n in range(3)]
+
+
+def test_greylisting_is_retried_not_failed(session, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    message = _queue(session)
+    with smtp_server(sink=Sink(greylist={"officer@vsat.lt"})) as (port, sink):
+        first = deliver_outbox(session, _settings(tmp_path, port), NOW)
+        session.refresh(message)
+        assert (first.retried, message.status, message.attempts) == (1, "queued", 1)
+        assert "450" in (message.last_error or "")
+        sink.greylist.clear()
+        later = deliver_outbox(session, _settings(tmp_path, port), NOW + timedelta(minutes=5))
+    assert later.sent == 1
+    assert len(sink.received) == 1
+
+
+def test_a_line_break_in_a_subject_cannot_add_headers(session, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    _queue(session, subject="Terminas PRD-1\r\nBcc: spy@example.com")
+    with smtp_server() as (port, sink):
+        deliver_outbox(session, _settings(tmp_path, port), NOW)
+    (received,) = sink.received
+    assert received["Subject"] == "Terminas PRD-1 Bcc: spy@example.com"
+    assert received["Bcc"] is None
 
 
 def test_rejected_address_is_failed_with_the_reason_not_retried(session, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
@@ -116,8 +155,19 @@ def test_back_off_grows_and_is_capped() -> None:
 
 def test_a_stale_claim_is_released(session, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     message = _queue(session)
-    message.status, message.next_attempt_at = "sending", NOW - timedelta(hours=1)
+    message.status, message.claimed_at = "sending", datetime.now(UTC) - timedelta(hours=1)
     session.commit()
     report = deliver_outbox(session, _settings(tmp_path, None), NOW)
     assert report.sent == 1
     assert session.execute(select(OutboxMessage.status)).scalars().all() == ["sent"]
+
+
+def test_a_fresh_claim_is_kept_whatever_moment_a_run_is_as_of(session, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    message = _queue(session)
+    message.status, message.claimed_at = "sending", datetime.now(UTC)
+    session.commit()
+    # A replay far in the future must not take over a claim another deliverer holds now.
+    report = deliver_outbox(session, _settings(tmp_path, None), NOW + timedelta(days=30))
+    assert report.sent == 0
+    session.refresh(message)
+    assert message.status == "sending"

@@ -249,6 +249,11 @@ def test_advisory_lock_passes_to_the_standby_when_the_leaders_connection_dies(
         assert leader.acquire() is True
         assert standby.acquire() is False
         assert leader.held() is True
+        assert standby.held() is False  # connected, but without the lock
+        # Releasing and taking it back: held() follows the lock, not just the connection.
+        leader.release()
+        assert leader.held() is False
+        assert leader.acquire() is True
         # The leader's connection is cut (server restart, network, a killed process).
         assert leader.connection is not None
         pid = leader.connection.execute(text("SELECT pg_backend_pid()")).scalar_one()

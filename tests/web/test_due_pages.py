@@ -149,3 +149,12 @@ def test_a_bad_month_is_a_400_with_a_message(client: FlaskClient, world: World) 
         assert "<code>month</code>" in html
         assert "Give the month as YYYY-MM" in html
     assert "<caption" in _page(client, "/due/calendar?month=2031-02")
+
+
+def test_a_day_outside_the_calendar_is_a_clear_400(client: FlaskClient, world: World) -> None:
+    sign_in(client, world.users["officer"])
+    for day in ("9999-12-31", "0001-01-01", "2026-02-30"):
+        response = client.get(f"/due?day={day}")
+        assert response.status_code == 400, day
+        assert "YYYY-MM-DD" in response.get_data(as_text=True)
+        assert client.get(f"/api/v1/due?day={day}").status_code == 400
