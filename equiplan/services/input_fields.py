@@ -50,6 +50,29 @@ def text(
     return parse
 
 
+def whole_in_range(minimum: int, maximum: int) -> Callable[[Any], int]:
+    """A required whole number from `minimum` to `maximum` (text or a JSON integer)."""
+
+    def parse(value: Any) -> int:
+        if value is None or (isinstance(value, str) and not value.strip()):
+            raise ValueError(_l("This field is required."))
+        if isinstance(value, bool):
+            raise ValueError(_l("Give a whole number."))
+        try:
+            number = int(value.strip()) if isinstance(value, str) else value
+        except ValueError:
+            raise ValueError(_l("Give a whole number.")) from None
+        if not isinstance(number, int):
+            raise ValueError(_l("Give a whole number."))
+        if not minimum <= number <= maximum:
+            raise ValueError(
+                _l("Give a number from %(low)d to %(high)d.", low=minimum, high=maximum)
+            )
+        return number
+
+    return parse
+
+
 def choice(choices: Sequence[str], *, required: bool = True) -> Callable[[Any], str | None]:
     """One of `choices`; blank is refused, or None when not `required`."""
 

@@ -51,23 +51,7 @@ def _code(max_length: int) -> Parser:
 _choice = input_fields.choice
 
 
-def _whole(minimum: int, maximum: int) -> Parser:
-    def parse(value: Any) -> int:
-        if isinstance(value, bool) or value is None:
-            raise ValueError(_l("Give a whole number."))
-        try:
-            number = int(str(value).strip()) if isinstance(value, str) else value
-        except ValueError:
-            raise ValueError(_l("Give a whole number.")) from None
-        if not isinstance(number, int):
-            raise ValueError(_l("Give a whole number."))
-        if not minimum <= number <= maximum:
-            raise ValueError(
-                _l("Give a number from %(low)d to %(high)d.", low=minimum, high=maximum)
-            )
-        return number
-
-    return parse
+_whole = input_fields.whole_in_range
 
 
 def _positive_number(value: Any) -> float:

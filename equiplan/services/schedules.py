@@ -29,11 +29,11 @@ from equiplan.domain.scheduling import Interval, IntervalUnit, add_interval
 from equiplan.models import Equipment, Schedule
 from equiplan.models.schedule import ANCHORS, INTERVAL_UNITS, SCHEDULE_KINDS
 from equiplan.services import input_fields
-from equiplan.services.errors import Conflict, NotFound, ValidationError
+from equiplan.services.errors import Conflict, ValidationError
 from equiplan.services.paging import Page
 from equiplan.services.schedule_completion import set_next_due
 from equiplan.services.scoping import Scope, get_scoped, scoped
-from equiplan.services.work_order_input import FieldErrors
+from equiplan.services.work_order_input import FieldErrors, item_taking_work
 
 # The longest interval per unit; longer ones are typing mistakes (and would push due dates
 # beyond any plan). Counted in days, ten years is plenty; in months or years, a service life.
@@ -55,28 +55,7 @@ FIXED_FIELDS = ("equipment_id", "kind")
 _DECOMMISSIONED = _l("This item is decommissioned; it takes no more work.")
 
 
-def _whole(minimum: int, maximum: int) -> Callable[[Any], int]:
-    """A whole number from `minimum` to `maximum` (a JSON integer or its text); blank is
-    refused. The messages are those of the reference data's numbers."""
-
-    def parse(value: Any) -> int:
-        if value is None or (isinstance(value, str) and not value.strip()):
-            raise ValueError(_l("This field is required."))
-        if isinstance(value, bool):
-            raise ValueError(_l("Give a whole number."))
-        try:
-            number = int(value.strip()) if isinstance(value, str) else value
-        except ValueError:
-            raise ValueError(_l("Give a whole number.")) from None
-        if not isinstance(number, int):
-            raise ValueError(_l("Give a whole number."))
-        if not minimum <= number <= maximum:
-            raise ValueError(
-                _l("Give a number from %(low)d to %(high)d.", low=minimum, high=maximum)
-            )
-        return number
-
-    return parse
+_whole = input_fields.whole_in_range
 
 
 def _flag(value: Any) -> bool | None:
@@ -269,17 +248,7 @@ def add_schedule(
     given. An unknown or out-of-scope item is reported on `equipment_id`.
     """
     errors = FieldErrors()
-    item_id = errors.parse("equipment_id", input_fields.optional_id, equipment_id)
-    item: Equipment | None = None
-    if item_id is not None:
-        try:
-            item = get_scoped(session, Equipment, item_id, scope)
-        except NotFound:
-            errors.add("equipment_id", _l("Unknown item."))
-    elif "equipment_id" not in errors.errors:
-        errors.add("equipment_id", _l("This field is required."))
-    if item is not None and item.status == "decommissioned":
-        errors.add("equipment_id", _DECOMMISSIONED)
+    item = item_taking_work(session, scope, errors, equipment_id, _DECOMMISSIONED)
     work = errors.parse("kind", _choice(SCHEDULE_KINDS), kind)
     values = _parse(
         errors,

@@ -10,9 +10,12 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 from flask_babel import lazy_gettext as _l
+from sqlmodel import Session
 
 from equiplan.domain.work_orders import Problem
+from equiplan.models import Equipment
 from equiplan.services import input_fields
+from equiplan.services.errors import NotFound
 from equiplan.services.input_fields import (
     cents,
     day,
@@ -22,6 +25,7 @@ from equiplan.services.input_fields import (
     timestamp,
     version_number,
 )
+from equiplan.services.scoping import Scope, get_scoped
 
 # The parsers shared with the other entry points, for the work-order modules' callers.
 __all__ = [
@@ -102,3 +106,23 @@ def text(field: str) -> Callable[[Any], str]:
 def choice(choices: tuple[str, ...]) -> Callable[[Any], str | None]:
     """One of `choices`; blank is None (the work order keeps or lacks it)."""
     return input_fields.choice(choices, required=False)
+
+
+def item_taking_work(
+    session: Session, scope: Scope, errors: FieldErrors, equipment_id: Any, decommissioned: str
+) -> Equipment | None:
+    """The item named by the `equipment_id` field, for new work on it (a work order, a
+    schedule). Unknown and out-of-scope items, and decommissioned ones (with the message
+    `decommissioned`), are reported on that field."""
+    item_id = errors.parse("equipment_id", input_fields.optional_id, equipment_id)
+    item: Equipment | None = None
+    if item_id is not None:
+        try:
+            item = get_scoped(session, Equipment, item_id, scope)
+        except NotFound:
+            errors.add("equipment_id", _l("Unknown item."))
+    elif "equipment_id" not in errors.errors:
+        errors.add("equipment_id", _l("This field is required."))
+    if item is not None and item.status == "decommissioned":
+        errors.add("equipment_id", decommissioned)
+    return item

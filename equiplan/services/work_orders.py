@@ -30,7 +30,7 @@ from equiplan.domain.work_orders import Action, Closing, Opening
 from equiplan.models import Equipment, FailureCode, Schedule, User, WorkOrder, utcnow
 from equiplan.models.work import WORK_KINDS, WORK_RESULTS
 from equiplan.services import work_order_input as inputs
-from equiplan.services.errors import Conflict, NotFound, ValidationError
+from equiplan.services.errors import Conflict, ValidationError
 from equiplan.services.repair_targets import apply_restore_target
 from equiplan.services.schedule_completion import advance_schedule, matching_schedule
 from equiplan.services.scoping import Scope, get_scoped
@@ -182,17 +182,13 @@ def open_work_order(
     """
     now = now or utcnow()
     errors = inputs.FieldErrors()
-    item_id = errors.parse("equipment_id", inputs.optional_id, equipment_id)
-    item: Equipment | None = None
-    if item_id is not None:
-        try:
-            item = get_scoped(session, Equipment, item_id, scope)
-        except NotFound:
-            errors.add("equipment_id", _l("Unknown item."))
-    elif "equipment_id" not in errors.errors:
-        errors.add("equipment_id", _l("This field is required."))
-    if item is not None and item.status == "decommissioned":
-        errors.add("equipment_id", _l("This item is decommissioned; it takes no more work."))
+    item = inputs.item_taking_work(
+        session,
+        scope,
+        errors,
+        equipment_id,
+        _l("This item is decommissioned; it takes no more work."),
+    )
     work_kind = errors.parse("kind", inputs.choice(WORK_KINDS), kind)
     if work_kind is None and "kind" not in errors.errors:
         errors.add("kind", _l("This field is required."))

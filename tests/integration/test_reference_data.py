@@ -201,7 +201,7 @@ def test_equipment_types_are_created_and_changed(session) -> None:  # type: igno
     ("schedules", "message"),
     [
         ("monthly", "Give a list of schedules."),
-        ([{"kind": "calibration"}], "Schedule 1: Give a whole number."),
+        ([{"kind": "calibration"}], "Schedule 1: This field is required."),
         ([{"kind": "calibration", "interval_value": 1, "interval_unit": "weeks"}], "Schedule 1:"),
         ([{"kind": "x", "interval_value": 1, "interval_unit": "days", "every": 2}], "Schedule 1:"),
     ],
