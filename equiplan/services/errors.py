@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+
+from sqlalchemy.orm.exc import StaleDataError
+from sqlmodel import Session
 
 
 class ServiceError(Exception):
@@ -23,3 +26,13 @@ class NotFound(ServiceError):
 
 class Conflict(ServiceError):
     """Somebody else changed the object since the user loaded it (optimistic locking)."""
+
+
+def commit_or_conflict(session: Session, conflict: Callable[[], Conflict]) -> None:
+    """Commit a versioned change; a save that lands between our version check and the UPDATE
+    is noticed by the mapper's version counter and raised as the same Conflict."""
+    try:
+        session.commit()
+    except StaleDataError:
+        session.rollback()
+        raise conflict() from None

@@ -22,14 +22,13 @@ from typing import Any
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import ColumnElement, func, select
-from sqlalchemy.orm.exc import StaleDataError
 from sqlmodel import Session
 
 from equiplan.domain.scheduling import Interval, IntervalUnit, add_interval
 from equiplan.models import Equipment, Schedule
 from equiplan.models.schedule import ANCHORS, INTERVAL_UNITS, SCHEDULE_KINDS
 from equiplan.services import input_fields
-from equiplan.services.errors import Conflict, ValidationError
+from equiplan.services.errors import Conflict, ValidationError, commit_or_conflict
 from equiplan.services.paging import Page
 from equiplan.services.schedule_completion import set_next_due
 from equiplan.services.scoping import Scope, get_scoped, scoped
@@ -129,13 +128,7 @@ def _conflict() -> Conflict:
 
 
 def _commit(session: Session) -> None:
-    # Between our version check and the UPDATE another request may still have committed; the
-    # mapper's version counter notices it, and the user gets the same Conflict.
-    try:
-        session.commit()
-    except StaleDataError:
-        session.rollback()
-        raise _conflict() from None
+    commit_or_conflict(session, _conflict)
 
 
 # --- reads ----------------------------------------------------------------------------------

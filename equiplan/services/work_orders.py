@@ -22,7 +22,6 @@ from zoneinfo import ZoneInfo
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
-from sqlalchemy.orm.exc import StaleDataError
 from sqlmodel import Session
 
 from equiplan.domain import work_orders as rules
@@ -30,7 +29,7 @@ from equiplan.domain.work_orders import Action, Closing, Opening
 from equiplan.models import Equipment, FailureCode, Schedule, User, WorkOrder, utcnow
 from equiplan.models.work import WORK_KINDS, WORK_RESULTS
 from equiplan.services import work_order_input as inputs
-from equiplan.services.errors import Conflict, ValidationError
+from equiplan.services.errors import Conflict, ValidationError, commit_or_conflict
 from equiplan.services.repair_targets import apply_restore_target
 from equiplan.services.schedule_completion import advance_schedule, matching_schedule
 from equiplan.services.scoping import Scope, get_scoped
@@ -251,13 +250,7 @@ def _loaded(
 
 
 def _commit(session: Session) -> None:
-    # Between our version check and the UPDATE another request may still have committed; the
-    # mapper's version counter notices it, and the user gets the same Conflict.
-    try:
-        session.commit()
-    except StaleDataError:
-        session.rollback()
-        raise _conflict() from None
+    commit_or_conflict(session, _conflict)
 
 
 def update_work_order(
