@@ -8,6 +8,16 @@ SQL comparisons of stored dates, and a test checks that both agree on the same r
 A stage holds from the moment its condition becomes true; a sweep sends every stage that holds
 when it runs, each once, so a sweep that runs late catches up (but a lead reminder is not sent
 once the due date has come, because its condition no longer holds).
+
+Escalation delays count from the end of the grace window, not from the overdue reminder. So
+when work is already long overdue the first time it is swept (at go-live, or a schedule created
+with a past due date), the overdue reminder and both escalations go out together, each to its
+own audience. That is intended: each audience learns at once what it would have known by then.
+
+The recipient of a reminder is chosen when the sweep finds it, but its email may be written
+later (a daily digest, up to a day later). `in_audience` checks again at that moment that the
+recipient still belongs to the stage's audience for the item as it is *now* (its agency, the
+agency's focal point, the account's role), so nobody is told about another agency's equipment.
 """
 
 from __future__ import annotations
@@ -59,8 +69,23 @@ class Verdict(StrEnum):
     """What to do with a reminder found earlier, at the moment its email would be written."""
 
     SEND = "send"
-    OBSOLETE = "obsolete"  # the work was done, re-dated, paused or the item retired: never send
-    WAIT = "wait"  # not true at the moment (a repair target moved later): keep it for later
+    # The work was done or re-dated, the item retired or the recipient is no longer in the
+    # stage's audience: never send.
+    OBSOLETE = "obsolete"
+    # Not true at the moment but may be again (a schedule paused, a repair target moved
+    # later): keep it for later. Obsoleting it instead would silence that stage for good, as
+    # the unique key lets the sweep find each stage once per recipient.
+    WAIT = "wait"
+
+
+@dataclass(frozen=True)
+class Account:
+    """A recipient's account as it is when the email is written."""
+
+    email: str
+    active: bool
+    role: str
+    agency_id: int | None
 
 
 def schedule_reminded(schedule_active: bool, equipment_status: str) -> bool:
@@ -153,22 +178,61 @@ def repair_bounds(now: datetime, escalation_hours: tuple[int, int]) -> RepairBou
     )
 
 
+def _same_address(address: str, other: str | None) -> bool:
+    """Email addresses compare case-insensitively; an empty one matches nothing."""
+    mine, theirs = address.strip().lower(), (other or "").strip().lower()
+    return mine != "" and mine == theirs
+
+
+def in_audience(
+    stage: Stage,
+    *,
+    address: str,
+    account: Account | None,
+    item_agency_id: int,
+    focal_point_email: str | None,
+) -> bool:
+    """Whether the reminder's recipient (`address`, and its `account` if it was found for one)
+    still belongs to the audience of `stage` for the item as it is now:
+
+    - officer stages: an active officer of the item's current agency, still at that address;
+    - escalation 1: the address is still the focal point of the item's current agency (an
+      address, not a person: the account only gives the language and the digest choice);
+    - escalation 2: an active NSSC technician, still at that address.
+    """
+    audience = AUDIENCE[stage]
+    if audience is Audience.FOCAL_POINT:
+        return _same_address(address, focal_point_email)
+    if account is None or not account.active or not _same_address(address, account.email):
+        return False
+    if audience is Audience.TECHNICIANS:
+        return account.role == "technician"
+    return account.role == "officer" and account.agency_id == item_agency_id
+
+
 def schedule_reminder_verdict(
     *,
     schedule_active: bool,
     equipment_status: str,
     next_due: date,
     reminded_due_date: date,
-    recipient_active: bool,
+    recipient_in_audience: bool,
 ) -> Verdict:
     """Whether a reminder about work due on `reminded_due_date` should still be sent.
 
-    It is obsolete once the schedule was paused, the work completed or re-dated (`next_due`
-    moved), the item decommissioned, or the recipient's account deactivated.
+    It is obsolete once the work was completed or re-dated (`next_due` moved), the item
+    decommissioned (for good: a decommissioned item never returns to the fleet) or the
+    recipient left the stage's audience (e.g. their account was deactivated). A paused
+    schedule's reminder waits: if the schedule is resumed still due on the same date, it is
+    sent then.
     """
-    if not recipient_active or not schedule_reminded(schedule_active, equipment_status):
+    if (
+        not recipient_in_audience
+        or equipment_status == "decommissioned"
+        or next_due != reminded_due_date
+    ):
         return Verdict.OBSOLETE
-    return Verdict.SEND if next_due == reminded_due_date else Verdict.OBSOLETE
+    return Verdict.SEND if schedule_active else Verdict.WAIT
 
 
 def repair_reminder_verdict(
@@ -177,17 +241,16 @@ def repair_reminder_verdict(
     equipment_status: str,
     target: datetime | None,
     now: datetime,
-    recipient_active: bool,
+    recipient_in_audience: bool,
 ) -> Verdict:
     """Whether a reminder about a late repair should still be sent.
 
     Obsolete once the repair is closed or cancelled, the item decommissioned or the recipient
-    deactivated. A repair whose target was moved past `now` is not late at the moment: the
-    reminder waits (its key allows one reminder per repair and stage, so obsoleting it would
-    silence the repair for good if it becomes late again).
+    left the stage's audience. A repair whose target was moved past `now` is not late at the
+    moment: the reminder waits for it to become late again.
     """
     if (
-        not recipient_active
+        not recipient_in_audience
         or work_status not in ("open", "in_progress")
         or equipment_status == "decommissioned"
         or target is None

@@ -13,7 +13,8 @@ REMINDER_STAGES = ("lead", "due", "overdue", "escalation_1", "escalation_2", "di
 OUTBOX_STATUSES = ("queued", "sending", "sent", "failed")
 # pending: found by the sweep, email not written yet · queued: its own email is in the outbox ·
 # digest: went out in the recipient's daily digest · obsolete: the work was done (or the
-# schedule re-dated or paused) before the email was written, so none was sent.
+# schedule re-dated, the item decommissioned or the recipient no longer concerned) before the
+# email was written, so none was sent (a paused schedule's reminders wait instead).
 NOTIFICATION_STATUSES = ("pending", "queued", "digest", "obsolete")
 
 

@@ -12,8 +12,10 @@ from sqlalchemy.orm import aliased
 from sqlmodel import Session
 
 from equiplan.domain.reminders import (
+    Account,
     Stage,
     Verdict,
+    in_audience,
     repair_reminder_verdict,
     schedule_reminder_verdict,
 )
@@ -38,11 +40,15 @@ class ReminderFacts:
     stage: Stage
     due_date: date
     recipient_email: str
-    # The recipient's account (None: an address only, e.g. a focal point without an account).
+    # The recipient's account (None: an address only, e.g. a focal point without an account),
+    # as it is now: who they are may have changed since the reminder was found.
     user_id: int | None
     recipient_name: str
     recipient_active: bool
     locale: str
+    account_email: str | None
+    account_role: str | None
+    account_agency_id: int | None
     # The work: a schedule's kind, or "corrective" for a repair.
     kind: str
     schedule_id: int | None
@@ -63,10 +69,38 @@ class ReminderFacts:
     site_name_lt: str | None
     agency_name_en: str
     agency_name_lt: str
+    # The item's agency now, and that agency's focal-point address now.
+    agency_id: int
+    focal_point_email: str | None
 
     @property
     def is_repair(self) -> bool:
         return self.work_order_id is not None
+
+    @property
+    def has_account(self) -> bool:
+        """Whether the email speaks to an account (its profile, its digest choice) rather than
+        to a bare address; a deactivated focal point's account is no longer one."""
+        return self.user_id is not None and self.recipient_active
+
+    def in_audience(self) -> bool:
+        """Whether the recipient still belongs to the stage's audience for the item as it is
+        now (domain/reminders.py `in_audience`)."""
+        account = None
+        if self.user_id is not None and self.account_email is not None:
+            account = Account(
+                email=self.account_email,
+                active=self.recipient_active,
+                role=self.account_role or "",
+                agency_id=self.account_agency_id,
+            )
+        return in_audience(
+            self.stage,
+            address=self.recipient_email,
+            account=account,
+            item_agency_id=self.agency_id,
+            focal_point_email=self.focal_point_email,
+        )
 
     def subject_key(self) -> tuple[Any, ...]:
         """The piece of work the reminder is about (one entry per key in a digest)."""
@@ -82,7 +116,7 @@ class ReminderFacts:
                 equipment_status=self.equipment_status,
                 target=self.target_restore_at,
                 now=now,
-                recipient_active=self.recipient_active,
+                recipient_in_audience=self.in_audience(),
             )
         assert self.next_due is not None  # a schedule reminder always has its schedule
         return schedule_reminder_verdict(
@@ -90,7 +124,7 @@ class ReminderFacts:
             equipment_status=self.equipment_status,
             next_due=self.next_due,
             reminded_due_date=self.due_date,
-            recipient_active=self.recipient_active,
+            recipient_in_audience=self.in_audience(),
         )
 
 
@@ -116,6 +150,9 @@ def load_facts(
             account.name,
             account.active,
             account.locale,
+            account.email,
+            account.role,
+            account.agency_id,
             namesake.locale,
             Schedule.id,
             Schedule.kind,
@@ -136,6 +173,8 @@ def load_facts(
             Site.name_lt,
             Agency.name_en,
             Agency.name_lt,
+            Agency.id,
+            Agency.focal_point_email,
         )
         .select_from(Notification)
         .outerjoin(Schedule, Schedule.id == Notification.schedule_id)
@@ -169,6 +208,9 @@ def load_facts(
             name,
             active,
             locale,
+            account_email,
+            account_role,
+            account_agency_id,
             namesake_locale,
             schedule_id,
             schedule_kind,
@@ -189,6 +231,8 @@ def load_facts(
             site_lt,
             agency_en,
             agency_lt,
+            agency_id,
+            focal_point_email,
         ) = row
         facts[notification_id] = ReminderFacts(
             notification_id=notification_id,
@@ -200,6 +244,9 @@ def load_facts(
             # A bare address has no account to deactivate.
             recipient_active=True if user_id is None else bool(active),
             locale=(locale if user_id is not None else namesake_locale) or default_locale,
+            account_email=account_email,
+            account_role=account_role,
+            account_agency_id=account_agency_id,
             kind=schedule_kind if schedule_id is not None else "corrective",
             schedule_id=schedule_id,
             schedule_active=bool(schedule_active),
@@ -218,5 +265,7 @@ def load_facts(
             site_name_lt=site_lt,
             agency_name_en=agency_en,
             agency_name_lt=agency_lt,
+            agency_id=agency_id,
+            focal_point_email=focal_point_email,
         )
     return facts

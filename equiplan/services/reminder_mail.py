@@ -188,7 +188,7 @@ def _reasons(facts: ReminderFacts, agency: str) -> list[str]:
             "You receive this email because you are an equipment officer of %(agency)s.",
             agency=agency,
         )
-    if facts.user_id is None:
+    if not facts.has_account:
         return [why, _("To change this address, ask the NSSC system administrator.")]
     return [why, _("You can choose one daily digest instead of single emails on your profile:")]
 
@@ -240,7 +240,7 @@ def render_reminder(facts: ReminderFacts, now: datetime, settings: RenderSetting
         view = reminder_view(facts, today, now, settings)
         context = {
             "reminder": view,
-            "profile_url": None if facts.user_id is None else _profile(settings),
+            "profile_url": _profile(settings) if facts.has_account else None,
             "locale": facts.locale,
         }
         return RenderedMail(

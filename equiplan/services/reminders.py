@@ -122,7 +122,8 @@ def _verdict(fact: ReminderFacts | None, now: datetime) -> Verdict:
 
 def _wants_single_emails() -> ColumnElement[bool]:
     # An address without an account, or a user who did not choose the digest. Rows of a
-    # deactivated user are taken too, so that they are marked obsolete, not left pending.
+    # deactivated user are taken too, so that they are marked obsolete, not left pending
+    # (or, for a focal-point address, sent to the address as a bare address).
     return or_(
         Notification.user_id.is_(None),  # type: ignore[union-attr]
         exists().where(
@@ -181,7 +182,8 @@ def write_single_reminders(
                     now=now,
                 )
                 outgoing.append((notification, message))
-            # Verdict.WAIT: left pending for a later sweep (the repair is not late just now).
+            # Verdict.WAIT: left pending for a later sweep (the schedule is paused, or the
+            # repair is not late just now).
         session.flush()
         for notification, message in outgoing:
             notification.outbox_id, notification.status = message.id, "queued"
@@ -217,7 +219,8 @@ def _digest_readers(session: Session) -> list[tuple[int, str, str]]:
 
 def send_digests(session: Session, settings: ReminderSettings, now: datetime) -> DigestReport:
     """Send each digest reader one email with all their pending reminders (obsolete ones are
-    marked and left out), one transaction per reader. Readers with nothing to say get nothing."""
+    marked and left out, waiting ones stay pending), one transaction per reader. Readers with
+    nothing to say get nothing."""
     report = DigestReport()
     readers = _digest_readers(session)
     session.commit()

@@ -40,6 +40,9 @@ BASE = ReminderFacts(
     recipient_name="Jonas Petraitis",
     recipient_active=True,
     locale="en",
+    account_email="jonas.petraitis@vsat.lt",
+    account_role="officer",
+    account_agency_id=5,
     kind="calibration",
     schedule_id=31,
     schedule_active=True,
@@ -58,6 +61,8 @@ BASE = ReminderFacts(
     site_name_lt="Medininkų pasienio kontrolės punktas",
     agency_name_en="State Border Guard Service",
     agency_name_lt="Valstybės sienos apsaugos tarnyba",
+    agency_id=5,
+    focal_point_email="pasienis@vsat.lt",
 )
 
 
@@ -98,8 +103,22 @@ def _repair(stage: Stage, hours_late: float, **changes: Any) -> ReminderFacts:
     )
 
 
-FOCAL_POINT = {"recipient_email": "pasienis@vsat.lt", "user_id": None, "recipient_name": ""}
-TECHNICIAN = {"recipient_email": "tomas@nssc.lt", "user_id": 3, "recipient_name": "Tomas"}
+FOCAL_POINT = {
+    "recipient_email": "pasienis@vsat.lt",
+    "user_id": None,
+    "recipient_name": "",
+    "account_email": None,
+    "account_role": None,
+    "account_agency_id": None,
+}
+TECHNICIAN = {
+    "recipient_email": "tomas@nssc.lt",
+    "user_id": 3,
+    "recipient_name": "Tomas",
+    "account_email": "tomas@nssc.lt",
+    "account_role": "technician",
+    "account_agency_id": None,
+}
 TODAY = date(2026, 11, 21)
 
 CASES: dict[str, ReminderFacts] = {

@@ -37,6 +37,8 @@ from equiplan.services.reminders import (
     sweep_reminders,
 )
 from equiplan.services.schedule_completion import set_next_due
+from equiplan.services.schedules import pause_schedule, resume_schedule
+from equiplan.services.scoping import Scope
 from tests.factories import (
     make_agency,
     make_equipment,
@@ -524,6 +526,159 @@ def test_a_repair_no_longer_late_waits_until_it_is_late_again(
     late_again = sweep_reminders(session, SETTINGS, NOW + timedelta(days=1, hours=1))
     assert late_again.queued == 2
     assert {m.subject for m in _outbox(session)} >= {"Repair overdue by 1 h: VSAT-RPM-0001"}
+
+
+def _mine(session: Session, address: str) -> list[tuple[str, str]]:
+    """(subject, status of its reminders) of every email to `address`."""
+    found = []
+    for message in _outbox(session):
+        if message.to_addr == address:
+            statuses = session.scalars(
+                select(Notification.status).where(Notification.outbox_id == message.id)
+            ).all()
+            found.append((message.subject, ",".join(sorted(set(statuses)))))
+    return found
+
+
+def test_an_item_moved_to_another_agency_is_not_told_to_its_old_agency(
+    session: Session, people: dict[str, Any], app_context: None
+) -> None:
+    reader = people["officer_en"]  # jonas@vsat.lt reads a daily digest
+    reader.digest_opt_in = True
+    item = _item(session, people, "VSAT-PRD-0001")
+    make_schedule(session, item, TODAY, lead_days=30, grace_days=14)
+    sweep_reminders(session, SETTINGS, NOW)  # the due reminder waits for jonas's digest
+    # An administrator moves the item to the customs before the digest goes out.
+    item.agency_id = people["customs"].id
+    session.commit()
+
+    report = send_digests(session, SETTINGS, NOW + timedelta(hours=1))
+
+    assert (report.digests, report.obsolete) == (0, 1)
+    assert _mine(session, "jonas@vsat.lt") == []
+    # The customs officers hear of it from the next sweep, in their agency's name.
+    sweep_reminders(session, SETTINGS, NOW + timedelta(hours=1, minutes=5))
+    assert _mine(session, "petras@muit.lt") == [("Calibration due today: VSAT-PRD-0001", "queued")]
+    # ona (single emails) was told at once, while the item was still VSAT's.
+    assert {m.to_addr for m in _outbox(session)} == {"ona@vsat.lt", "petras@muit.lt"}
+    body = next(m for m in _outbox(session) if m.to_addr == "petras@muit.lt").body_text
+    assert "State Border Guard Service" not in body
+
+
+def test_recipients_who_left_the_audience_before_the_email_is_written_get_nothing(
+    session: Session, people: dict[str, Any], app_context: None
+) -> None:
+    item = _item(session, people, "VSAT-PRD-0001")
+    make_schedule(session, item, date(2026, 10, 1), lead_days=30, grace_days=14)
+    found = find_due_reminders(session, SETTINGS, NOW)  # then the sweep stopped
+    assert (found[Stage.OVERDUE], found[Stage.ESCALATION_1], found[Stage.ESCALATION_2]) == (
+        2,
+        1,
+        2,
+    )
+    people["vsat"].focal_point_email = "Pasienis@vsat.lt"  # a new focal point
+    people["officer_lt"].agency_id = people["customs"].id  # ona moved to the customs
+    people["tech_en"].role = "planner"  # tech.a is no longer a technician
+    session.commit()
+
+    report = sweep_reminders(session, SETTINGS, NOW + timedelta(minutes=5))
+
+    assert {m.to_addr for m in _outbox(session)} == {
+        "jonas@vsat.lt",
+        "Pasienis@vsat.lt",  # the first escalation, to the focal point as it is now
+        "tech.b@nssc.lt",
+    }
+    assert (report.queued, report.obsolete) == (3, 3)
+    by_status = {(stage, who, status) for _n, stage, who, status in _reminders(session)}
+    assert by_status == {
+        ("overdue", "jonas@vsat.lt", "queued"),
+        ("overdue", "ona@vsat.lt", "obsolete"),
+        ("escalation_1", "focal@vsat.lt", "obsolete"),
+        ("escalation_1", "Pasienis@vsat.lt", "queued"),  # found by the same sweep
+        ("escalation_2", "tech.a@nssc.lt", "obsolete"),
+        ("escalation_2", "tech.b@nssc.lt", "queued"),
+    }
+
+
+def test_a_deactivated_focal_point_account_does_not_silence_the_focal_point(
+    session: Session, people: dict[str, Any], app_context: None
+) -> None:
+    chief = make_user(session, "viewer", people["vsat"], email="focal@vsat.lt", locale="en")
+    make_schedule(session, _item(session, people, "VSAT-PRD-0001"), date(2026, 11, 1), grace_days=0)
+    find_due_reminders(session, SETTINGS, NOW)
+    chief.active = False  # the person left; the address is still the agency's focal point
+    session.commit()
+    sweep_reminders(session, SETTINGS, NOW)
+    focal = [m for m in _outbox(session) if m.to_addr == "focal@vsat.lt"]
+    assert [m.subject for m in focal] == [
+        "Escalated to you: Calibration overdue by 20 days: VSAT-PRD-0001"
+    ]
+    assert "/account" not in focal[0].body_text  # no profile to point to any more
+    assert "ask the NSSC system administrator" in focal[0].body_text
+
+
+def test_a_paused_schedule_s_reminders_wait_and_go_out_once_it_is_resumed(
+    session: Session, people: dict[str, Any], app_context: None
+) -> None:
+    people["officer_lt"].digest_opt_in = True  # ona reads a digest; jonas gets single emails
+    item = _item(session, people, "VSAT-PRD-0001")
+    schedule = make_schedule(session, item, TODAY, lead_days=30, grace_days=14)
+    find_due_reminders(session, SETTINGS, NOW)  # both due reminders pending
+    pause_schedule(session, Scope.everything(), schedule.id, version=schedule.version)
+
+    paused_sweep = sweep_reminders(session, SETTINGS, NOW + timedelta(minutes=5))
+    paused_digest = send_digests(session, SETTINGS, NOW + timedelta(hours=1))
+    assert (paused_sweep.queued, paused_sweep.obsolete) == (0, 0)
+    assert (paused_digest.digests, paused_digest.obsolete) == (0, 0)
+    assert {status for *_rest, status in _reminders(session)} == {"pending"}
+    assert _outbox(session) == []
+
+    later = NOW + timedelta(days=1)
+    resume_schedule(session, Scope.everything(), schedule.id, version=schedule.version)
+    sweep_reminders(session, SETTINGS, later)
+    send_digests(session, SETTINGS, later + timedelta(hours=1))
+    send_digests(session, SETTINGS, later + timedelta(days=1, hours=1))  # nothing new
+    assert _mine(session, "jonas@vsat.lt") == [
+        ("Calibration due, on time until Dec 5, 2026: VSAT-PRD-0001", "queued")
+    ]
+    assert [status for _subject, status in _mine(session, "ona@vsat.lt")] == ["digest"]
+    assert {status for *_rest, status in _reminders(session)} == {"queued", "digest"}
+
+
+def test_work_re_dated_while_paused_is_not_reminded_of_for_the_old_date(
+    session: Session, people: dict[str, Any], app_context: None
+) -> None:
+    item = _item(session, people, "VSAT-PRD-0001")
+    schedule = make_schedule(session, item, TODAY, lead_days=30, grace_days=14)
+    find_due_reminders(session, SETTINGS, NOW)
+    schedule.active = False
+    session.commit()
+    assert sweep_reminders(session, SETTINGS, NOW).obsolete == 0  # waiting
+    set_next_due(schedule, date(2027, 3, 1))
+    schedule.active = True
+    session.commit()
+    report = sweep_reminders(session, SETTINGS, NOW + timedelta(minutes=5))
+    assert (report.queued, report.obsolete) == (0, 2)
+    assert _outbox(session) == []
+
+
+def test_reminders_of_a_decommissioned_item_or_a_deactivated_user_are_dropped(
+    session: Session, people: dict[str, Any], app_context: None
+) -> None:
+    retired = _item(session, people, "VSAT-PRD-0001")
+    make_schedule(session, retired, TODAY, lead_days=30, grace_days=14)
+    make_schedule(session, _item(session, people, "VSAT-PRD-0002"), TODAY)
+    find_due_reminders(session, SETTINGS, NOW)
+    # Both for good: a decommissioned item cannot return to the fleet, and a reactivated
+    # officer is reminded of what is still due by the sweeps after.
+    retired.status = "decommissioned"
+    people["officer_lt"].active = False
+    session.commit()
+    report = sweep_reminders(session, SETTINGS, NOW)
+    assert (report.queued, report.obsolete) == (1, 3)
+    assert {(m.to_addr, m.subject) for m in _outbox(session)} == {
+        ("jonas@vsat.lt", "Calibration due today: VSAT-PRD-0002")
+    }
 
 
 def test_sweeps_running_at_once_send_each_reminder_once(

@@ -1,18 +1,21 @@
 """The reminder rules: which stages hold for scheduled work and late repairs, and when a reminder
 found earlier is still worth sending."""
 
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
 from equiplan.domain.reminders import (
     AUDIENCE,
+    Account,
     Audience,
     Stage,
     Verdict,
     days_overdue,
     days_until,
     hours_late,
+    in_audience,
     most_urgent,
     repair_bounds,
     repair_reminder_verdict,
@@ -156,7 +159,7 @@ def _schedule_verdict(**changes: object) -> Verdict:
         "equipment_status": "in_service",
         "next_due": DUE_DATE,
         "reminded_due_date": DUE_DATE,
-        "recipient_active": True,
+        "recipient_in_audience": True,
         **changes,
     }
     return schedule_reminder_verdict(**values)  # type: ignore[arg-type]
@@ -166,9 +169,20 @@ def test_a_schedule_reminder_is_obsolete_once_the_work_moved_on() -> None:
     assert _schedule_verdict() is Verdict.SEND
     assert _schedule_verdict(next_due=date(2027, 12, 1)) is Verdict.OBSOLETE  # completed
     assert _schedule_verdict(next_due=date(2026, 12, 8)) is Verdict.OBSOLETE  # re-dated
-    assert _schedule_verdict(schedule_active=False) is Verdict.OBSOLETE  # paused
+    # A decommissioned item never returns to the fleet.
     assert _schedule_verdict(equipment_status="decommissioned") is Verdict.OBSOLETE
-    assert _schedule_verdict(recipient_active=False) is Verdict.OBSOLETE
+    # E.g. the account was deactivated, or the item moved to another agency.
+    assert _schedule_verdict(recipient_in_audience=False) is Verdict.OBSOLETE
+
+
+def test_a_paused_schedule_s_reminder_waits_for_it_to_resume() -> None:
+    # Obsoleting it would silence that stage for good: the sweep finds each stage once.
+    assert _schedule_verdict(schedule_active=False) is Verdict.WAIT
+    # Re-dated, completed or retired while paused: never sent.
+    paused = {"schedule_active": False}
+    assert _schedule_verdict(**paused, next_due=date(2027, 1, 5)) is Verdict.OBSOLETE
+    assert _schedule_verdict(**paused, equipment_status="decommissioned") is Verdict.OBSOLETE
+    assert _schedule_verdict(**paused, recipient_in_audience=False) is Verdict.OBSOLETE
 
 
 def _repair_verdict(**changes: object) -> Verdict:
@@ -177,7 +191,7 @@ def _repair_verdict(**changes: object) -> Verdict:
         "equipment_status": "in_repair",
         "target": TARGET,
         "now": TARGET + timedelta(hours=2),
-        "recipient_active": True,
+        "recipient_in_audience": True,
         **changes,
     }
     return repair_reminder_verdict(**values)  # type: ignore[arg-type]
@@ -189,9 +203,66 @@ def test_a_repair_reminder_is_obsolete_once_the_repair_is_closed() -> None:
     assert _repair_verdict(work_status="done") is Verdict.OBSOLETE
     assert _repair_verdict(work_status="cancelled") is Verdict.OBSOLETE
     assert _repair_verdict(equipment_status="decommissioned") is Verdict.OBSOLETE
-    assert _repair_verdict(recipient_active=False) is Verdict.OBSOLETE
+    assert _repair_verdict(recipient_in_audience=False) is Verdict.OBSOLETE
     # A target moved past now: not late at the moment, so it waits instead of being dropped.
     assert _repair_verdict(target=TARGET + timedelta(hours=5)) is Verdict.WAIT
+
+
+VSAT, MUIT = 1, 2
+OFFICER = Account(email="Jonas@vsat.lt", active=True, role="officer", agency_id=VSAT)
+TECHNICIAN = Account(email="tomas@nssc.lt", active=True, role="technician", agency_id=None)
+
+
+def _in_audience(
+    stage: Stage,
+    account: Account | None,
+    *,
+    address: str = "jonas@vsat.lt",
+    item_agency_id: int = VSAT,
+    focal_point_email: str | None = "focal@vsat.lt",
+) -> bool:
+    return in_audience(
+        stage,
+        address=address,
+        account=account,
+        item_agency_id=item_agency_id,
+        focal_point_email=focal_point_email,
+    )
+
+
+@pytest.mark.parametrize("stage", [LEAD, DUE_NOW, LATE])
+def test_officer_stages_reach_only_active_officers_of_the_item_s_agency_now(
+    stage: Stage,
+) -> None:
+    assert _in_audience(stage, OFFICER)  # addresses compare case-insensitively
+    assert not _in_audience(stage, OFFICER, item_agency_id=MUIT)  # the item moved
+    assert not _in_audience(stage, replace(OFFICER, agency_id=MUIT))  # the officer moved
+    assert not _in_audience(stage, replace(OFFICER, role="viewer"))
+    assert not _in_audience(stage, replace(OFFICER, active=False))
+    # The account's address changed: the sweep finds the reminder again for the new one.
+    assert not _in_audience(stage, replace(OFFICER, email="jonas.p@vsat.lt"))
+    assert not _in_audience(stage, None)
+
+
+def test_the_first_escalation_reaches_the_focal_point_address_of_the_item_s_agency_now() -> None:
+    focal = {"address": "Focal@VSAT.lt"}
+    assert _in_audience(E1, None, **focal)
+    assert not _in_audience(E1, None, **focal, focal_point_email="new.focal@vsat.lt")
+    assert not _in_audience(E1, None, **focal, focal_point_email=None)
+    assert not _in_audience(E1, None, address="", focal_point_email="")
+    # The item moved: its new agency's focal point is another address.
+    assert not _in_audience(E1, None, **focal, item_agency_id=MUIT, focal_point_email="x@muit.lt")
+    # The address is the agency's, not a person's: an account there only gives the language.
+    chief = Account(email="focal@vsat.lt", active=False, role="viewer", agency_id=VSAT)
+    assert _in_audience(E1, chief, **focal)
+
+
+def test_the_second_escalation_reaches_active_technicians() -> None:
+    technician = {"address": "tomas@nssc.lt"}
+    assert _in_audience(E2, TECHNICIAN, **technician)
+    assert not _in_audience(E2, replace(TECHNICIAN, role="planner"), **technician)
+    assert not _in_audience(E2, replace(TECHNICIAN, active=False), **technician)
+    assert not _in_audience(E2, None, **technician)
 
 
 def test_numbers_the_emails_show() -> None:
