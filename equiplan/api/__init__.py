@@ -11,6 +11,7 @@ from equiplan.api import (  # noqa: F401
     calibrations,
     due,
     equipment,
+    kpis,
     openapi,
     reference,
     schedules,

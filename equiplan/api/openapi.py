@@ -266,6 +266,22 @@ def openapi_document() -> dict[str, Any]:
     }
     schemas.update(shape_schemas(DUE_ITEM))
     schemas["DueItemPage"] = page_schema(DUE_ITEM, DUE_PER_PAGE)
+    # The KPIs: read-only, one report (api/kpis.py declares its parameters and schemas).
+    from equiplan.api.kpis import KPI_DESCRIPTION, KPI_PARAMETERS, KPI_SCHEMAS
+
+    paths["/kpis"] = {
+        "get": {
+            "operationId": "get_kpis",
+            "tags": ["KPIs"],
+            "summary": "Reliability and maintenance KPIs of a level of your scope",
+            "description": KPI_DESCRIPTION,
+            "parameters": [_query_parameter(p) for p in KPI_PARAMETERS],
+            "responses": _responses(
+                "200", {"schema": ref("KpiReport")}, "The report.", "400", "401", "404"
+            ),
+        }
+    }
+    schemas.update(KPI_SCHEMAS)
     return {
         "openapi": "3.1.0",
         "info": {

@@ -8,6 +8,7 @@ from equiplan.web import (
     account,
     auth,
     calibrations,
+    charts,
     dashboard,
     due,
     equipment,
@@ -30,5 +31,6 @@ def register_blueprints(app: Flask) -> None:
         schedules.bp,
         due.bp,
         outbox.bp,
+        charts.bp,
     ):
         app.register_blueprint(blueprint)

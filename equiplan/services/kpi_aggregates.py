@@ -1,0 +1,226 @@
+"""The sums behind the KPIs, in SQL: one aggregate query per kind of record, each grouped by the
+breakdown's keys and computing the current and the previous window in the same pass.
+
+Every query starts from `items`, the devices of the group (a subquery with the columns `eq`,
+`k1`, `k2`, `model_id`, `start_day`, `end_day`, `start_h`, `end_h`; see kpis.py), so Python
+never sees an item or a work order: it gets one row of sums per group key and window pair.
+Devices' time and failures, and costs, are here; scheduled and open work in
+kpi_work_aggregates.py, calibrations in kpi_calibration_aggregates.py; the windows and shared
+helpers in kpi_periods.py.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import Float, Select, and_, case, func, literal, or_, select
+from sqlalchemy.sql import Subquery
+from sqlmodel import Session
+
+from equiplan.domain.kpi import BACKLOG_BUCKETS, DAYS_PER_YEAR, Counts
+from equiplan.models import EquipmentModel, EquipmentType, WorkOrder
+from equiplan.services.kpi_calibration_aggregates import calibration_results, drift
+from equiplan.services.kpi_periods import (
+    Periods,
+    count_if,
+    grouped,
+    in_service,
+    sum_if,
+    tagged,
+    window_of,
+)
+from equiplan.services.kpi_sql import days_between, epoch_hours, greatest, least
+from equiplan.services.kpi_work_aggregates import backlog, compliance, missed
+
+GroupKey = tuple[Any, Any]
+# Downtime of these kinds of work counts (domain.md: corrective, and calibration downtime
+# where it was recorded).
+DOWNTIME_KINDS = ("corrective", "calibration")
+# Sums that PostgreSQL may return as exact decimals.
+FLOAT_FIELDS = (
+    "calendar_hours",
+    "downtime_hours",
+    "drift_share_total",
+    "age_years_total",
+    "life_used_total",
+)
+
+
+def fleet_time(items: Subquery, periods: Periods) -> Select[Any]:
+    """Calendar time and devices per window; age against design life at each window's end."""
+    columns: list[Any] = []
+    for prefix, period in periods.both():
+        begin, finish = in_service(items, period)
+        hours = greatest(literal(0.0, Float), finish - begin)
+        on = period.as_of_day
+        in_fleet = and_(
+            items.c.start_day.is_not(None),
+            items.c.start_day <= on,
+            or_(items.c.end_day.is_(None), items.c.end_day > on),
+        )
+        age_days = days_between(on, items.c.start_day)
+        life = EquipmentType.design_life_years
+        columns += [
+            count_if(hours > 0).label(f"{prefix}_items"),
+            func.coalesce(func.sum(hours), 0.0).label(f"{prefix}_calendar_hours"),
+            count_if(in_fleet).label(f"{prefix}_aged_items"),
+            sum_if(in_fleet, age_days / DAYS_PER_YEAR).label(f"{prefix}_age_years_total"),
+            sum_if(in_fleet, age_days / (life * DAYS_PER_YEAR)).label(f"{prefix}_life_used_total"),
+            count_if(and_(in_fleet, age_days > life * DAYS_PER_YEAR)).label(
+                f"{prefix}_past_design_life"
+            ),
+        ]
+    statement = (
+        select(items.c.k1, items.c.k2, *columns)
+        .select_from(items)
+        .join(EquipmentModel, EquipmentModel.id == items.c.model_id)
+        .join(EquipmentType, EquipmentType.id == EquipmentModel.type_id)
+    )
+    return grouped(items, statement)
+
+
+def downtime(items: Subquery, periods: Periods) -> Select[Any]:
+    """The union of each device's downtime intervals (gaps and islands), cut to each window.
+
+    Intervals are cut to the span of both windows and the device's time in the fleet; sorted
+    per device, an interval starts a new island when it starts after the latest end so far;
+    each island's length inside a window is added up per group."""
+    current, previous = periods.current, periods.previous
+    low, high = greatest(previous.start_h, items.c.start_h), least(current.end_h, items.c.end_h)
+    ends = func.coalesce(epoch_hours(WorkOrder.downtime_end), current.end_h)
+    intervals = (
+        select(
+            items.c.eq,
+            items.c.k1,
+            items.c.k2,
+            greatest(epoch_hours(WorkOrder.downtime_start), low).label("s"),
+            least(ends, high).label("e"),
+        )
+        .select_from(items)
+        .join(WorkOrder, WorkOrder.equipment_id == items.c.eq)
+        .where(
+            WorkOrder.kind.in_(DOWNTIME_KINDS),  # type: ignore[attr-defined]
+            WorkOrder.status != "cancelled",
+            WorkOrder.downtime_start < current.end,  # type: ignore[operator]
+            or_(
+                WorkOrder.downtime_end.is_(None),  # type: ignore[union-attr]
+                WorkOrder.downtime_end > previous.start,  # type: ignore[operator]
+            ),
+        )
+        .subquery("intervals")
+    )
+    order = (intervals.c.s, intervals.c.e)
+    latest_end = func.max(intervals.c.e).over(
+        partition_by=intervals.c.eq, order_by=order, rows=(None, -1)
+    )
+    starts_island = case((or_(latest_end.is_(None), intervals.c.s > latest_end), 1), else_=0).label(
+        "new"
+    )
+    marked = select(*intervals.c, starts_island).where(intervals.c.e > intervals.c.s).subquery()
+    island = func.sum(marked.c.new).over(
+        partition_by=marked.c.eq, order_by=(marked.c.s, marked.c.e), rows=(None, 0)
+    )
+    numbered = select(*marked.c, island.label("island")).subquery()
+    islands = (
+        select(
+            numbered.c.k1,
+            numbered.c.k2,
+            func.min(numbered.c.s).label("s"),
+            func.max(numbered.c.e).label("e"),
+        )
+        .group_by(numbered.c.eq, numbered.c.k1, numbered.c.k2, numbered.c.island)
+        .subquery()
+    )
+    columns = [
+        func.coalesce(
+            func.sum(
+                greatest(
+                    literal(0.0, Float),
+                    least(islands.c.e, period.end_h) - greatest(islands.c.s, period.start_h),
+                )
+            ),
+            0.0,
+        ).label(f"{prefix}_downtime_hours")
+        for prefix, period in periods.both()
+    ]
+    return select(islands.c.k1, islands.c.k2, *columns).group_by(islands.c.k1, islands.c.k2)
+
+
+def failures(items: Subquery, periods: Periods) -> Select[Any]:
+    """Corrective work with a failure code, dated by its downtime start (else when reported),
+    in each window and within the device's time in the fleet."""
+    moment = func.coalesce(WorkOrder.downtime_start, WorkOrder.opened_at)
+    hours = epoch_hours(moment)
+    tag = window_of(moment, periods.current.start)
+    return (
+        tagged(items, tag, func.count().label("failures"))
+        .select_from(items)
+        .join(WorkOrder, WorkOrder.equipment_id == items.c.eq)
+        .where(
+            WorkOrder.kind == "corrective",
+            WorkOrder.failure_code_id.is_not(None),  # type: ignore[union-attr]
+            WorkOrder.status != "cancelled",
+            moment >= periods.previous.start,
+            moment < periods.current.end,
+            hours >= items.c.start_h,
+            hours < items.c.end_h,
+        )
+    )
+
+
+def cost(items: Subquery, periods: Periods) -> Select[Any]:
+    """Parts and external services of the work completed in each window (work without costs
+    is left out early: it adds nothing)."""
+    spent = WorkOrder.parts_cost_cents + WorkOrder.external_cost_cents
+    tag = window_of(WorkOrder.completed_at, periods.current.start)
+    return (
+        tagged(items, tag, func.sum(spent).label("cost_cents"))
+        .select_from(items)
+        .join(WorkOrder, WorkOrder.equipment_id == items.c.eq)
+        .where(
+            WorkOrder.status == "done",
+            spent > 0,
+            WorkOrder.completed_at >= periods.previous.start,  # type: ignore[operator]
+            WorkOrder.completed_at < periods.current.end,  # type: ignore[operator]
+        )
+    )
+
+
+FAMILIES = (
+    fleet_time,
+    downtime,
+    failures,
+    cost,
+    compliance,
+    missed,
+    backlog,
+    calibration_results,
+    drift,
+)
+
+
+def grouped_counts(
+    session: Session, items: Subquery, periods: Periods
+) -> dict[GroupKey, tuple[Counts, Counts]]:
+    """The current and previous window's Counts of every group key that has any records."""
+    sums: dict[GroupKey, dict[str, dict[str, Any]]] = {}
+    for family in FAMILIES:
+        for row in session.execute(family(items, periods)).mappings():
+            windows = sums.setdefault((row["k1"], row["k2"]), {"c": {}, "p": {}})
+            for name, value in row.items():
+                if name in ("k1", "k2", "w"):
+                    continue
+                # Tagged rows hold one window's figures; the others prefix each with c_ or p_.
+                prefix, field = (row["w"], name) if "w" in row else name.split("_", 1)
+                target = windows[prefix]
+                target[field] = target.get(field, 0) + (value or 0)
+    return {key: (_counts(found["c"]), _counts(found["p"])) for key, found in sums.items()}
+
+
+def _counts(found: dict[str, Any]) -> Counts:
+    buckets = tuple(int(found.pop(f"backlog{i}", 0)) for i in range(len(BACKLOG_BUCKETS)))
+    values: dict[str, Any] = dict(found)
+    for name in FLOAT_FIELDS:
+        if name in values:
+            values[name] = float(values[name])
+    return Counts(backlog=buckets, **values)
