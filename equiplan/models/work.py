@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import CheckConstraint, Index, Numeric
+from sqlalchemy import CheckConstraint, Index, Numeric, text
 from sqlmodel import Field, SQLModel
 
 from equiplan.models.base import timestamp_field, version_column
@@ -59,6 +59,24 @@ class WorkOrder(SQLModel, table=True):
         Index("ix_work_order_kind_downtime_end", "kind", "downtime_end"),
         # The reminder sweep and the due list read open repairs by their target.
         Index("ix_work_order_status_target_restore_at", "status", "target_restore_at"),
+        # KPIs: maintenance cost per year reads done work with a cost by completion time, and
+        # downtime per item reads the orders that had downtime (partial and covering on
+        # PostgreSQL, so both are index-only scans over a small part of the table).
+        Index(
+            "ix_work_order_done_costs",
+            "completed_at",
+            postgresql_include=["equipment_id", "parts_cost_cents", "external_cost_cents"],
+            postgresql_where=text(
+                "status = 'done' AND parts_cost_cents + external_cost_cents > 0"
+            ),
+        ),
+        Index(
+            "ix_work_order_downtime",
+            "equipment_id",
+            "downtime_start",
+            postgresql_include=["downtime_end", "kind", "status"],
+            postgresql_where=text("downtime_start IS NOT NULL"),
+        ),
     )
 
     id: int | None = Field(default=None, primary_key=True)
