@@ -65,17 +65,7 @@ def _whole(raw: str, name: str, errors: dict[str, object]) -> int | None:
 
 
 def _day(raw: str, errors: dict[str, object]) -> date | None:
-    text = raw.strip()
-    if not text:
-        return None
-    try:
-        if len(text) != 10:
-            raise ValueError(text)
-        # The app's range of years (1900-2200): no overflow when the day's bounds are computed.
-        return input_fields.day(text)
-    except ValueError:
-        errors["day"] = _l("Give a date as YYYY-MM-DD, not %(value)s.", value=text[:40])
-        return None
+    return input_fields.day_argument(raw, "day", errors)
 
 
 def parse_due_query(args: Mapping[str, str]) -> tuple[DueQuery, dict[str, object]]:

@@ -128,6 +128,21 @@ def day(value: Any) -> date | None:
     return _in_years(parsed)
 
 
+def day_argument(raw: str, name: str, errors: dict[str, object]) -> date | None:
+    """A YYYY-MM-DD query argument (years 1900-2200); blank is None, a bad one is reported
+    under `name` and dropped, so the rest of the query still applies."""
+    text = raw.strip()
+    if not text:
+        return None
+    try:
+        if len(text) != 10:
+            raise ValueError(text)
+        return day(text)
+    except ValueError:
+        errors[name] = _l("Give a date as YYYY-MM-DD, not %(value)s.", value=text[:40])
+        return None
+
+
 def _in_years(value: date) -> date:
     # Dates far from now are typing mistakes, and adding intervals to them would overflow.
     if not MIN_YEAR <= value.year <= MAX_YEAR:

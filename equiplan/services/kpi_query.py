@@ -57,17 +57,7 @@ class KpiQuery:
         return args
 
 
-def _day(raw: str, name: str, errors: dict[str, object]) -> date | None:
-    text = raw.strip()
-    if not text:
-        return None
-    try:
-        if len(text) != 10:
-            raise ValueError(text)
-        return input_fields.day(text)
-    except ValueError:
-        errors[name] = _l("Give a date as YYYY-MM-DD, not %(value)s.", value=text[:40])
-        return None
+_day = input_fields.day_argument
 
 
 def parse_kpi_query(args: Mapping[str, str]) -> tuple[KpiQuery, dict[str, object]]:
