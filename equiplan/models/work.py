@@ -66,9 +66,7 @@ class WorkOrder(SQLModel, table=True):
             "ix_work_order_done_costs",
             "completed_at",
             postgresql_include=["equipment_id", "parts_cost_cents", "external_cost_cents"],
-            postgresql_where=text(
-                "status = 'done' AND parts_cost_cents + external_cost_cents > 0"
-            ),
+            postgresql_where=text("status = 'done' AND parts_cost_cents + external_cost_cents > 0"),
         ),
         Index(
             "ix_work_order_downtime",
