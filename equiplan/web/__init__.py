@@ -12,6 +12,7 @@ from equiplan.web import (
     dashboard,
     due,
     equipment,
+    kpis,
     outbox,
     schedules,
     transfer,
@@ -32,5 +33,6 @@ def register_blueprints(app: Flask) -> None:
         due.bp,
         outbox.bp,
         charts.bp,
+        kpis.bp,
     ):
         app.register_blueprint(blueprint)
