@@ -14,11 +14,11 @@ from equiplan.api.fields import QueryParam
 from equiplan.api.requests import context
 from equiplan.api.schemas import ref
 from equiplan.api.views import bp
-from equiplan.domain.kpi import BACKLOG_BUCKETS, Kpis, Window
 from equiplan.models import utcnow
 from equiplan.services.errors import ValidationError
+from equiplan.services.kpi_export import report_json
 from equiplan.services.kpi_query import DEFAULT_WINDOW, LEVELS, WINDOWS, parse_kpi_query
-from equiplan.services.kpis import KpiReport, KpiRow, kpi_report
+from equiplan.services.kpis import kpi_report
 from equiplan.web.policy import signed_in
 
 KPI_PARAMETERS = (
@@ -149,76 +149,6 @@ KPI_SCHEMAS: dict[str, Any] = {
         "The subject's figures in both windows and its breakdowns.",
     ),
 }
-
-
-def figures(kpis: Kpis) -> dict[str, Any]:
-    """One group's figures over one window as JSON."""
-    c, mtbf = kpis.counts, kpis.mtbf
-    return {
-        "devices": c.items,
-        "calendar_hours": c.calendar_hours,
-        "downtime_hours": c.downtime_hours,
-        "failures": c.failures,
-        "mtbf_hours": mtbf.hours if mtbf else None,
-        "mtbf_is_lower_bound": bool(mtbf and mtbf.lower_bound),
-        "mttr_hours": kpis.mttr_hours,
-        "availability": kpis.availability,
-        "scheduled_due": c.scheduled_due,
-        "scheduled_on_time": c.scheduled_on_time,
-        "on_time_compliance": kpis.on_time_compliance,
-        "backlog": [
-            {"from_days": low, "to_days": high, "count": count}
-            for (low, high), count in zip(BACKLOG_BUCKETS, c.backlog, strict=True)
-        ],
-        "backlog_total": kpis.backlog_total,
-        "calibrations": c.calibrations,
-        "calibrations_passed": c.calibrations_passed,
-        "calibration_pass_rate": kpis.calibration_pass_rate,
-        "drift_points": c.drift_points,
-        "mean_drift_share": kpis.mean_drift_share,
-        "devices_aged": c.aged_items,
-        "mean_age_years": kpis.mean_age_years,
-        "mean_life_used": kpis.mean_life_used,
-        "past_design_life": c.past_design_life,
-        "share_past_design_life": kpis.share_past_design_life,
-        "cost_cents": c.cost_cents,
-        "cost_per_year_cents": kpis.cost_per_year_cents,
-    }
-
-
-def _group(row: KpiRow) -> dict[str, Any]:
-    return {
-        "level": row.level,
-        "id": row.id,
-        "code": row.code,
-        "name_en": row.name_en,
-        "name_lt": row.name_lt,
-        "current": figures(row.current),
-        "previous": figures(row.previous),
-    }
-
-
-def _window(window: Window, start: Any, end: Any) -> dict[str, Any]:
-    return {
-        "from": window.first_day.isoformat(),
-        "to": window.last_day.isoformat(),
-        "start": start.isoformat(),
-        "end": end.isoformat(),
-        "years": window.years,
-    }
-
-
-def report_json(found: KpiReport) -> dict[str, Any]:
-    """The whole report as JSON (the KpiReport schema)."""
-    return {
-        **_group(found.subject),
-        "window": _window(found.window, found.start, found.end),
-        "previous_window": _window(found.previous_window, found.previous_start, found.previous_end),
-        "as_of": found.as_of.isoformat(),
-        "breakdowns": [
-            {"level": b.level, "rows": [_group(row) for row in b.rows]} for b in found.breakdowns
-        ],
-    }
 
 
 @bp.get("/kpis")

@@ -13,7 +13,7 @@ from flask_login import current_user
 
 from equiplan.db import get_session
 from equiplan.services.errors import ValidationError
-from equiplan.services.kpi_export import export_kpis
+from equiplan.services.kpi_export import export_kpis, report_json
 from equiplan.services.kpi_query import KpiQuery, parse_kpi_query
 from equiplan.services.kpis import KpiReport, kpi_report
 from equiplan.services.scoping import scope_for
@@ -77,10 +77,6 @@ def export(file_format: str) -> Response:
     if errors:
         raise ValidationError(errors)
     found = report_for(query)
-    # Imported here: equiplan.api imports the web package (its policies), so a module-level
-    # import would be circular. The file's numbers are the API's by construction.
-    from equiplan.api.kpis import report_json
-
     content = export_kpis(report_json(found), file_format, sheet_title=_("KPIs"))
     name = "-".join(
         str(part)
