@@ -28,6 +28,7 @@ from equiplan.domain.reminders import (
     hours_late,
 )
 from equiplan.services.reminder_facts import ReminderFacts
+from equiplan.services.work_order_input import KIND_LABELS
 
 # "<work> <when>": in Lithuanian "<work, genitive> terminas <when>", hence one phrase per kind.
 SUBJECT_BY_KIND = {
@@ -37,14 +38,6 @@ SUBJECT_BY_KIND = {
     "preventive": _l("Preventive maintenance %(when)s"),
     "inspection": _l("Inspection %(when)s"),
     "corrective": _l("Repair %(when)s"),
-}
-WORK_BY_KIND = {
-    "calibration": _l("Calibration"),
-    "source_check": _l("Source check"),
-    "performance_test": _l("Performance test"),
-    "preventive": _l("Preventive maintenance"),
-    "inspection": _l("Inspection"),
-    "corrective": _l("Repair"),
 }
 DIGEST_SECTIONS = {
     Stage.ESCALATION_2: _l("Escalated to the NSSC"),
@@ -206,7 +199,7 @@ def reminder_view(
         (_("Model"), facts.model_name),
         (_("Site"), site),
         (_("Agency"), agency),
-        (_("Work"), str(WORK_BY_KIND[facts.kind])),
+        (_("Work"), str(KIND_LABELS[facts.kind])),
     ]
     base = settings.base_url.rstrip("/")
     links = [(_("Open the item"), f"{base}/equipment/{facts.equipment_id}")]

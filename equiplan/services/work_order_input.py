@@ -69,6 +69,20 @@ _FIELD_MESSAGES = {
     ("completed_at", Problem.REQUIRED): _l("Say when the work was completed."),
 }
 
+# What each kind of work is called, for forms, lists and emails.
+KIND_LABELS = {
+    "calibration": _l("Calibration"),
+    "source_check": _l("Source check"),
+    "performance_test": _l("Performance test"),
+    "preventive": _l("Preventive maintenance"),
+    "inspection": _l("Inspection"),
+    "corrective": _l("Repair"),
+    "firmware_update": _l("Firmware update"),
+    "upgrade": _l("Upgrade"),
+    "relocation": _l("Relocation"),
+    "decommissioning": _l("Decommissioning"),
+}
+
 
 def problem_message(field: str, problem: Problem) -> str:
     """The user's-language message for a domain problem with `field`."""

@@ -14,8 +14,8 @@ from wtforms.fields.choices import SelectChoice
 from equiplan.models import Schedule
 from equiplan.models.schedule import ANCHORS, INTERVAL_UNITS, SCHEDULE_KINDS
 from equiplan.services.schedules import DEFAULT_ANCHOR, DEFAULT_GRACE_DAYS, DEFAULT_LEAD_DAYS
+from equiplan.services.work_order_input import KIND_LABELS
 from equiplan.web.forms import ServiceForm
-from equiplan.web.work_order_forms import KIND_LABELS
 
 UNIT_LABELS = {"days": _l("days"), "months": _l("months"), "years": _l("years")}
 ANCHOR_LABELS = {

@@ -23,22 +23,11 @@ from equiplan.models import User
 from equiplan.models.work import WORK_KINDS, WORK_RESULTS
 from equiplan.services import input_fields
 from equiplan.services import work_order_input as inputs
+from equiplan.services.work_order_input import KIND_LABELS
 from equiplan.web.forms import ServiceForm
 
 LOCAL_FORMAT = "%Y-%m-%dT%H:%M"
 RESULT_LABELS = {"pass": _l("Passed"), "fail": _l("Failed"), "conditional": _l("Conditional")}
-KIND_LABELS = {
-    "calibration": _l("Calibration"),
-    "source_check": _l("Source check"),
-    "performance_test": _l("Performance test"),
-    "preventive": _l("Preventive maintenance"),
-    "inspection": _l("Inspection"),
-    "corrective": _l("Repair"),
-    "firmware_update": _l("Firmware update"),
-    "upgrade": _l("Upgrade"),
-    "relocation": _l("Relocation"),
-    "decommissioning": _l("Decommissioning"),
-}
 # Service field name -> form field name, where the form asks in other units.
 FORM_NAMES = {"parts_cost_cents": "parts_cost", "external_cost_cents": "external_cost"}
 
