@@ -33,6 +33,13 @@ class BudgetScenario(SQLModel, table=True):
         default_factory=dict, sa_column=Column(JSON, nullable=False)
     )
     agency_codes: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    # Equipment type codes in scope; empty means every type.
+    type_codes: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    # {"MED": 5.0}: criticality weight per site code; a site not listed weighs its criticality.
+    site_weights: dict[str, Any] = Field(
+        default_factory=dict, sa_column=Column(JSON, nullable=False)
+    )
+    copied_from_id: int | None = Field(default=None, foreign_key="budget_scenario.id")
     created_at: datetime = timestamp_field(default_now=True)
     updated_at: datetime | None = timestamp_field()
     version: int = Field(default=1, sa_column=(_version := version_column()))
@@ -61,5 +68,11 @@ class OptimisationRun(SQLModel, table=True):
     heartbeat_at: datetime | None = timestamp_field()
     objective: float | None = None
     bound: float | None = None
+    gap: float | None = None
+    # Set by a planner; the runner stops the solver at its next callback and records "cancelled".
+    cancel_requested: bool = Field(default=False)
+    # Budget sweep: runs of one sweep share sweep_key and differ in budget_factor (1.0 = as planned).
+    budget_factor: float = Field(default=1.0)
+    sweep_key: str | None = Field(default=None, max_length=40, index=True)
     error: str | None = Field(default=None, max_length=2000)
     result: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
