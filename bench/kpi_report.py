@@ -9,7 +9,9 @@ the current moment, times `kpi_report` as a centre user sees it (every agency) f
 scope and for the agency with the most items, over the last 12 months and the last 3 years
 (each report also computes the previous window and the breakdown the page shows). Prints the
 median, fastest and slowest of --runs runs after one warm-up, against the issue's 300 ms target,
-and the median time of each aggregate query of the scope's 12-month report. Asserts nothing;
+the dashboard's headline when computed and while reused, and the median time of each
+aggregate query of the scope's 12-month and 3-year reports (the
+KPI queries run with the planner settings of services/kpi_sql.py). Asserts nothing;
 exit code 2 for bad flags or an unreachable database.
 """
 
@@ -40,6 +42,7 @@ from equiplan.db import normalise_url, session_scope, upgrade  # noqa: E402
 from equiplan.models import utcnow  # noqa: E402
 from equiplan.services.clock import local_today  # noqa: E402
 from equiplan.services.kpi_aggregates import FAMILIES  # noqa: E402
+from equiplan.services.kpi_headline import HEADLINE_TTL, HeadlineCache, headline  # noqa: E402
 from equiplan.services.kpi_query import KpiQuery  # noqa: E402
 from equiplan.services.kpi_sql import install_kpi_functions  # noqa: E402
 from equiplan.services.kpis import group_items, kpi_report, periods_for  # noqa: E402
@@ -129,16 +132,28 @@ def main(argv: Sequence[str] | None = None) -> None:
                     f"{label:42s} median {median:6.0f} ms  (fastest {min(found):.0f}, "
                     f"slowest {max(found):.0f}) [{verdict} the {TARGET_MS:.0f} ms target]"
                 )
+            cache = HeadlineCache()
+            started = time.perf_counter()
+            headline(session, everything, utcnow(), zone, cache)
+            first = (time.perf_counter() - started) * 1000
+            again = statistics.median(
+                _times(lambda: headline(session, everything, utcnow(), zone, cache), options.runs)
+            )
+            print(
+                f"dashboard headline, whole scope: {first:.0f} ms when computed, then "
+                f"{again:.2f} ms while reused ({HEADLINE_TTL.total_seconds() / 60:.0f} minutes)"
+            )
             now = utcnow()
-            query = KpiQuery()
-            periods = periods_for(query.window_for(local_today(zone, now)), now, zone)
-            install_kpi_functions(session)
-            items = group_items(everything, query, periods)
-            print("the whole scope's 12-month report, query by query (median):")
-            for family in FAMILIES:
-                statement = family(items, periods)
-                found = _times(lambda s=statement: session.execute(s).all(), options.runs)
-                print(f"  {family.__name__:20s} {statistics.median(found):6.0f} ms")
+            for window, label in (("12m", "12-month"), ("3y", "3-year")):
+                query = KpiQuery(window=window)
+                periods = periods_for(query.window_for(local_today(zone, now)), now, zone)
+                install_kpi_functions(session)
+                items = group_items(everything, query, periods)
+                print(f"the whole scope's {label} report, query by query (median):")
+                for family in FAMILIES:
+                    statement = family(items, periods)
+                    found = _times(lambda s=statement: session.execute(s).all(), options.runs)
+                    print(f"  {family.__name__:20s} {statistics.median(found):6.0f} ms")
     print(f"load average after: {os.getloadavg()[0]:.2f}")
 
 

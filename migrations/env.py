@@ -33,9 +33,9 @@ def _render_item(type_: str, obj: Any, autogen_context: Any) -> str | bool:
 
 
 def _include_name(name: str | None, type_: str, _parents: Any) -> bool:
-    # Trigram search indexes exist only in the migrations (PostgreSQL only, expressions with
-    # operator classes): leave them out of the comparison with the models.
-    return not (type_ == "index" and name is not None and name.startswith("trgm_"))
+    # Trigram search indexes and other PostgreSQL-only expression indexes (`pgonly_*`) exist
+    # only in the migrations: leave them out of the comparison with the models.
+    return not (type_ == "index" and name is not None and name.startswith(("trgm_", "pgonly_")))
 
 
 def _configure(**kwargs: Any) -> None:

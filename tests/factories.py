@@ -142,7 +142,14 @@ def make_work_order(session: Session, equipment: Equipment, **fields: Any) -> Wo
         "status": "open",
         "opened_at": datetime(2026, 1, 1, tzinfo=UTC),
     }
-    return _save(session, WorkOrder(equipment_id=equipment.id, **{**defaults, **fields}))
+    order = _save(session, WorkOrder(equipment_id=equipment.id, **{**defaults, **fields}))
+    if order.status == "done" and "completed_on_time" not in fields:
+        from equiplan.services.kpi_on_time import store_on_time
+
+        store_on_time(session, [equipment.id])  # as closing it through the services would
+        session.commit()
+        session.refresh(order)
+    return order
 
 
 def open_downtime(
@@ -187,6 +194,7 @@ def make_calibration(
     **fields: Any,
 ) -> Any:  # CalibrationResult: a done calibration work order, the result and its points
     from equiplan.models import CalibrationPoint, CalibrationResult
+    from equiplan.services.calibration_drift import store_drift
 
     n = next(_seq)
     calibrated_on = fields.pop("calibrated_on", date(2025, 6, 1))
@@ -217,5 +225,7 @@ def make_calibration(
     for position, point in enumerate(points, start=1):
         values = {"quantity": "dose_rate_cs137", "unit": "µSv/h", "tolerance_kind": "pct", **point}
         session.add(CalibrationPoint(calibration_id=result.id, position=position, **values))
+    session.flush()
+    store_drift(session, [equipment.id])  # as services/calibrations.py stores it
     session.commit()
     return result

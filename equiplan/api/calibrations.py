@@ -6,7 +6,7 @@ The certificate file itself is uploaded and downloaded on the item's pages, not 
 
 from __future__ import annotations
 
-from flask import url_for
+from flask import current_app, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.wrappers import Response
@@ -201,6 +201,7 @@ def create_calibration() -> Response:
             valid_until=body.pop("valid_until", None),
             points=[PointInput(**point) for point in body.pop("points")],
             today=today(),
+            timezone=current_app.config["TIMEZONE"],
             **body,
         )
     except NotFound:

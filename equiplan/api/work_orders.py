@@ -32,6 +32,7 @@ from equiplan.models.work import WORK_KINDS, WORK_RESULTS, WORK_STATUSES
 from equiplan.services import work_orders
 from equiplan.services.errors import ValidationError
 from equiplan.services.work_order_reads import (
+    DATE_FIELDS,
     PER_PAGE_CHOICES,
     SORT_KEYS,
     STATUS_FILTERS,
@@ -167,14 +168,35 @@ WORK_ORDERS = Collection(
         QueryParam(
             "status",
             "string",
-            "active: open or in progress; all: every status.",
+            "active: open or in progress; counted: every status but cancelled; all: every status.",
             enum=STATUS_FILTERS,
             default="active",
         ),
         QueryParam("kind", "string", enum=WORK_KINDS),
         QueryParam("agency_id", "integer", minimum=1),
+        QueryParam("site_id", "integer", "The item's site.", minimum=1),
+        QueryParam("type_id", "integer", "The item's equipment type.", minimum=1),
+        QueryParam("model_id", "integer", "The item's model.", minimum=1),
         QueryParam("equipment_id", "integer", minimum=1),
         QueryParam("search", "string", "Part of the inventory or serial number, or the symptom."),
+        QueryParam(
+            "date",
+            "string",
+            "Which date `from` and `to` bound: opened, due, completed, failed (the start of "
+            "the downtime, else when reported) or calibrated; opened when only a range is given.",
+            enum=DATE_FIELDS,
+        ),
+        QueryParam("from", "string", "First local day of the range, YYYY-MM-DD (included)."),
+        QueryParam("to", "string", "Last local day of the range, YYYY-MM-DD (included)."),
+        QueryParam("failure", "string", "1: only work with a failure code."),
+        QueryParam("cost", "string", "1: only work with parts or external costs."),
+        QueryParam("scheduled", "string", "1: only work raised from a schedule."),
+        QueryParam(
+            "backlog_on",
+            "string",
+            "YYYY-MM-DD: work open at the end of that local day (now, if it is today) and past "
+            "its due date on it (a repair: its target restore date); the KPI backlog.",
+        ),
         QueryParam("sort", "string", enum=SORT_KEYS, default="opened_at"),
         QueryParam("desc", "string", "0, false or no: ascending; newest first by default."),
     ),
@@ -222,7 +244,7 @@ def list_work_orders() -> Response:
     if errors:
         raise ValidationError(errors)
     session, scope = context()
-    found = work_orders.list_work_orders(session, scope, **vars(query))
+    found = work_orders.list_work_orders(session, scope, **vars(query), timezone=_timezone())
     items = (
         serialise(
             WORK_ORDER_ROW,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import CheckConstraint, UniqueConstraint
+from sqlalchemy import CheckConstraint, Index, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from equiplan.models.base import timestamp_field, version_column
@@ -14,7 +14,21 @@ TOLERANCE_KINDS = ("abs", "pct")
 
 class CalibrationResult(SQLModel, table=True):
     __tablename__ = "calibration_result"
-    __table_args__ = (UniqueConstraint("work_order_id"),)
+    __table_args__ = (
+        UniqueConstraint("work_order_id"),
+        # KPIs: pass rate and drift of the calibrations of a window (an index-only scan on
+        # PostgreSQL).
+        Index(
+            "ix_calibration_result_kpi",
+            "calibrated_on",
+            postgresql_include=[
+                "equipment_id",
+                "as_found_passed",
+                "drift_points",
+                "drift_share_total",
+            ],
+        ),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     work_order_id: int = Field(foreign_key="work_order.id")
@@ -28,6 +42,10 @@ class CalibrationResult(SQLModel, table=True):
     certificate_filename: str | None = Field(default=None, max_length=255)
     as_found_passed: bool = Field(default=True)
     as_left_passed: bool = Field(default=True)
+    # The points' stored drift added up (services/calibration_drift.py): how many points have
+    # one, and the sum of their shares of the tolerance. KPIs read these, not every point.
+    drift_points: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
+    drift_share_total: float = Field(default=0.0, sa_column_kwargs={"server_default": "0"})
     created_at: datetime = timestamp_field(default_now=True)
     version: int = Field(default=1, sa_column=(_version := version_column()))
     __mapper_args__ = {"version_id_col": _version}
@@ -52,3 +70,7 @@ class CalibrationPoint(SQLModel, table=True):
     as_left: float | None = None
     tolerance: float
     tolerance_kind: str = Field(default="pct", max_length=4)
+    # |as found − the previous calibration's as left| as a share of the allowed deviation,
+    # stored when a calibration is recorded (services/calibration_drift.py); None: nothing
+    # to compare.
+    drift: float | None = None

@@ -25,6 +25,10 @@ WORK_KINDS = (
 WORK_STATUSES = ("open", "in_progress", "done", "cancelled")
 WORK_RESULTS = ("pass", "fail", "conditional")
 FAILURE_LEVELS = ("class", "problem", "cause", "remedy")
+_SCHEDULED_DONE = "status = 'done' AND schedule_id IS NOT NULL"
+_REPAIRS_WITH_FAILURE = (
+    "kind = 'corrective' AND failure_code_id IS NOT NULL AND status <> 'cancelled'"
+)
 
 
 class FailureCode(SQLModel, table=True):
@@ -75,6 +79,24 @@ class WorkOrder(SQLModel, table=True):
             postgresql_include=["downtime_end", "kind", "status"],
             postgresql_where=text("downtime_start IS NOT NULL"),
         ),
+        # KPIs: on-time compliance reads done scheduled work by due date, failures read
+        # repairs with a failure code per item (partial and covering on PostgreSQL:
+        # index-only scans). The backlog's index (work open at a moment) is in migration 0010
+        # only.
+        Index(
+            "ix_work_order_scheduled_done",
+            "due_date",
+            postgresql_include=["equipment_id", "completed_on_time"],
+            postgresql_where=text(_SCHEDULED_DONE),
+            sqlite_where=text(_SCHEDULED_DONE),
+        ),
+        Index(
+            "ix_work_order_failures",
+            "equipment_id",
+            postgresql_include=["downtime_start", "opened_at"],
+            postgresql_where=text(_REPAIRS_WITH_FAILURE),
+            sqlite_where=text(_REPAIRS_WITH_FAILURE),
+        ),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -98,6 +120,9 @@ class WorkOrder(SQLModel, table=True):
     labour_hours: Decimal = Field(default=Decimal("0"), sa_type=Numeric(8, 2))
     parts_cost_cents: int = Field(default=0)
     external_cost_cents: int = Field(default=0)
+    # Scheduled work, once done: whether it was completed within its due date ± the grace
+    # days (services/kpi_on_time.py); None for other work.
+    completed_on_time: bool | None = None
     technician_id: int | None = Field(default=None, foreign_key="app_user.id")
     opened_by_id: int | None = Field(default=None, foreign_key="app_user.id")
     notes: str = Field(default="", max_length=4000)

@@ -31,6 +31,7 @@ from equiplan.models import (
     WorkOrder,
     utcnow,
 )
+from equiplan.services.calibration_drift import store_drift
 from equiplan.services.calibration_history import (
     OPEN_WORK,
     CalibrationDetail,
@@ -59,6 +60,7 @@ from equiplan.services.certificates import (
     kind_of_stored,
 )
 from equiplan.services.errors import Conflict, NotFound, ValidationError
+from equiplan.services.kpi_on_time import DEFAULT_TIMEZONE, completed_on_time
 from equiplan.services.schedule_completion import advance_schedule, matching_schedule
 from equiplan.services.scoping import Scope, get_scoped
 
@@ -166,6 +168,7 @@ def record_calibration(
     work_order_id: Any = None,
     notes: Any = "",
     today: date | None = None,
+    timezone: str = DEFAULT_TIMEZONE,
 ) -> CalibrationResult:
     """Record a calibration of one item and close its work order, in one transaction.
 
@@ -178,6 +181,8 @@ def record_calibration(
       `certificate_store.max_bytes`), stored in `certificate_store` under a random name.
     - `valid_until` may be None; `calibrated_on` may not be after `today` (default: the
       server's date).
+    - `timezone`: the app's TIMEZONE, for the local date on which the work order was closed
+      (whether scheduled work was on time).
 
     The work order's result is "pass" when every point was left within tolerance, else
     "fail". Any as-found reading out of tolerance flags the item for review. When the item
@@ -225,6 +230,7 @@ def record_calibration(
             checked,
             recorded_by_id=recorded_by_id,
             notes=note,
+            timezone=timezone,
             values={
                 "laboratory": lab,
                 "certificate_no": number,
@@ -264,6 +270,7 @@ def _write(
     *,
     recorded_by_id: int | None,
     notes: str,
+    timezone: str,
     values: dict[str, Any],
 ) -> CalibrationResult:
     """The writes of `record_calibration` (committed by it)."""
@@ -290,6 +297,9 @@ def _write(
     order.completed_at = now
     order.result = "pass" if as_left_passed else "fail"
     order.technician_id = order.technician_id or recorded_by_id
+    # Judged once, now (done is final): on-time compliance counts this flag.
+    judged_by = schedule if schedule is not None and order.schedule_id == schedule.id else None
+    order.completed_on_time = completed_on_time(now, order.due_date, judged_by, timezone)
     session.flush()
 
     result = CalibrationResult(
@@ -315,6 +325,10 @@ def _write(
                 tolerance_kind=str(point.tolerance_kind),
             )
         )
+    session.flush()
+    # Drift against the previous calibration is kept with each point (a late entry also
+    # changes the one after it), so the KPI figures only add it up.
+    store_drift(session, [item.id])  # type: ignore[list-item]
 
     if not as_found_passed and not item.flagged_for_review:
         item.flagged_for_review = True

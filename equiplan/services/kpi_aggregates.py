@@ -19,7 +19,7 @@ from sqlmodel import Session
 
 from equiplan.domain.kpi import BACKLOG_BUCKETS, DAYS_PER_YEAR, Counts
 from equiplan.models import EquipmentModel, EquipmentType, WorkOrder
-from equiplan.services.kpi_calibration_aggregates import calibration_results, drift
+from equiplan.services.kpi_calibration_aggregates import calibration_results
 from equiplan.services.kpi_periods import (
     Periods,
     count_if,
@@ -30,7 +30,7 @@ from equiplan.services.kpi_periods import (
     window_of,
 )
 from equiplan.services.kpi_sql import days_between, epoch_hours, greatest, least
-from equiplan.services.kpi_work_aggregates import backlog, compliance, missed
+from equiplan.services.kpi_work_aggregates import backlog, compliance, missed, overdue
 
 GroupKey = tuple[Any, Any]
 # Downtime of these kinds of work counts (domain.md: corrective, and calibration downtime
@@ -80,11 +80,12 @@ def fleet_time(items: Subquery, periods: Periods) -> Select[Any]:
 
 
 def downtime(items: Subquery, periods: Periods) -> Select[Any]:
-    """The union of each device's downtime intervals (gaps and islands), cut to each window.
+    """The union of each device's downtime intervals, cut to each window.
 
-    Intervals are cut to the span of both windows and the device's time in the fleet; sorted
-    per device, an interval starts a new island when it starts after the latest end so far;
-    each island's length inside a window is added up per group."""
+    Intervals are cut to the span of both windows and the device's time in the fleet. Sorted
+    per device by start, each interval adds only what lies after the latest end before it:
+    these new parts do not overlap and together cover the union, so cutting each to a window
+    and adding them up gives the union's hours in that window (one pass, no islands)."""
     current, previous = periods.current, periods.previous
     low, high = greatest(previous.start_h, items.c.start_h), least(current.end_h, items.c.end_h)
     ends = func.coalesce(epoch_hours(WorkOrder.downtime_end), current.end_h)
@@ -109,41 +110,38 @@ def downtime(items: Subquery, periods: Periods) -> Select[Any]:
         )
         .subquery("intervals")
     )
-    order = (intervals.c.s, intervals.c.e)
     latest_end = func.max(intervals.c.e).over(
-        partition_by=intervals.c.eq, order_by=order, rows=(None, -1)
+        partition_by=intervals.c.eq,
+        order_by=(intervals.c.s, intervals.c.e),
+        rows=(None, -1),
     )
-    starts_island = case((or_(latest_end.is_(None), intervals.c.s > latest_end), 1), else_=0).label(
-        "new"
-    )
-    marked = select(*intervals.c, starts_island).where(intervals.c.e > intervals.c.s).subquery()
-    island = func.sum(marked.c.new).over(
-        partition_by=marked.c.eq, order_by=(marked.c.s, marked.c.e), rows=(None, 0)
-    )
-    numbered = select(*marked.c, island.label("island")).subquery()
-    islands = (
+    parts = (
         select(
-            numbered.c.k1,
-            numbered.c.k2,
-            func.min(numbered.c.s).label("s"),
-            func.max(numbered.c.e).label("e"),
+            intervals.c.k1,
+            intervals.c.k2,
+            # NULL for a device's first interval: GREATEST/max() differ there, so say it.
+            case(
+                (latest_end.is_(None), intervals.c.s),
+                else_=greatest(intervals.c.s, latest_end),
+            ).label("s"),
+            intervals.c.e,
         )
-        .group_by(numbered.c.eq, numbered.c.k1, numbered.c.k2, numbered.c.island)
-        .subquery()
+        .where(intervals.c.e > intervals.c.s)
+        .subquery("parts")
     )
     columns = [
         func.coalesce(
             func.sum(
                 greatest(
                     literal(0.0, Float),
-                    least(islands.c.e, period.end_h) - greatest(islands.c.s, period.start_h),
+                    least(parts.c.e, period.end_h) - greatest(parts.c.s, period.start_h),
                 )
             ),
             0.0,
         ).label(f"{prefix}_downtime_hours")
         for prefix, period in periods.both()
     ]
-    return select(islands.c.k1, islands.c.k2, *columns).group_by(islands.c.k1, islands.c.k2)
+    return select(parts.c.k1, parts.c.k2, *columns).group_by(parts.c.k1, parts.c.k2)
 
 
 def failures(items: Subquery, periods: Periods) -> Select[Any]:
@@ -192,10 +190,10 @@ FAMILIES = (
     failures,
     cost,
     compliance,
+    overdue,
     missed,
     backlog,
     calibration_results,
-    drift,
 )
 
 

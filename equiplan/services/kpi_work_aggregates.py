@@ -1,5 +1,6 @@
-"""Aggregates of scheduled and open work for the KPIs: on-time compliance (with the occurrences
-for which no work order was raised) and the backlog at each window's end. See kpi_aggregates.py."""
+"""Aggregates of scheduled and open work for the KPIs: on-time compliance (done work, work past
+its grace window, and the occurrences for which no work order was raised) and the backlog at
+each window's end. See kpi_aggregates.py."""
 
 from __future__ import annotations
 
@@ -11,37 +12,54 @@ from sqlalchemy.sql import Subquery
 from equiplan.domain.kpi import BACKLOG_BUCKETS
 from equiplan.models import Schedule, WorkOrder
 from equiplan.services.kpi_periods import Periods, count_if, grouped, tagged, window_of
-from equiplan.services.kpi_sql import days_between
+from equiplan.services.kpi_sql import days_between, open_at
 from equiplan.services.local_date_sql import local_date
 
 
 def compliance(items: Subquery, periods: Periods) -> Select[Any]:
-    """Scheduled work due in each window: decided (done, or past its grace window) and on time
-    (completed within due ± grace, by the local date of completion)."""
-    today = literal(periods.today, Date)
-    done = WorkOrder.status == "done"
-    completed_on = local_date(WorkOrder.completed_at, literal(periods.timezone, String))
-    on_time = and_(
-        done,
-        WorkOrder.completed_at.is_not(None),  # type: ignore[union-attr]
-        func.abs(days_between(completed_on, WorkOrder.due_date)) <= Schedule.grace_days,
-    )
-    decided = or_(done, days_between(today, WorkOrder.due_date) > Schedule.grace_days)
+    """Scheduled work due in each window and done, and how much of it was on time (completed
+    within due ± grace, by the local date of completion): judged when it was closed and
+    stored on the order (services/kpi_on_time.py), so this only counts."""
+    on_time = WorkOrder.completed_on_time.is_(True)  # type: ignore[union-attr]
     tag = window_of(WorkOrder.due_date, periods.current.first_day)
     return (
         tagged(
             items,
             tag,
-            count_if(decided).label("scheduled_due"),
+            func.count().label("scheduled_due"),
             count_if(on_time).label("scheduled_on_time"),
         )
         .select_from(items)
         .join(WorkOrder, WorkOrder.equipment_id == items.c.eq)
-        .join(Schedule, Schedule.id == WorkOrder.schedule_id)
         .where(
-            WorkOrder.status != "cancelled",
+            # As the partial index ix_work_order_scheduled_done reads them.
+            WorkOrder.status == "done",
+            WorkOrder.schedule_id.is_not(None),  # type: ignore[union-attr]
             WorkOrder.due_date >= periods.previous.first_day,  # type: ignore[operator]
             WorkOrder.due_date <= periods.current.last_day,  # type: ignore[operator]
+        )
+    )
+
+
+def overdue(items: Subquery, periods: Periods) -> Select[Any]:
+    """Scheduled work due in each window, not done and past its grace window today: decided,
+    and not on time (work still inside its grace window may yet be on time: not counted)."""
+    today = literal(periods.today, Date)
+    tag = window_of(WorkOrder.due_date, periods.current.first_day)
+    # Looked up per order (a few hundred open ones), not joined: a join reads every schedule.
+    grace = (
+        select(Schedule.grace_days).where(Schedule.id == WorkOrder.schedule_id).scalar_subquery()
+    )
+    return (
+        tagged(items, tag, func.count().label("scheduled_due"))
+        .select_from(items)
+        .join(WorkOrder, WorkOrder.equipment_id == items.c.eq)
+        .where(
+            WorkOrder.status.in_(("open", "in_progress")),  # type: ignore[attr-defined]
+            WorkOrder.schedule_id.is_not(None),  # type: ignore[union-attr]
+            WorkOrder.due_date >= periods.previous.first_day,  # type: ignore[operator]
+            WorkOrder.due_date <= periods.current.last_day,  # type: ignore[operator]
+            days_between(today, WorkOrder.due_date) > grace,
         )
     )
 
@@ -76,18 +94,20 @@ def backlog(items: Subquery, periods: Periods) -> Select[Any]:
     zone = literal(periods.timezone, String)
     due = func.coalesce(WorkOrder.due_date, local_date(WorkOrder.target_restore_at, zone))
     columns = []
-    for prefix, period in periods.both():
-        open_then = and_(
-            WorkOrder.opened_at < period.end,  # type: ignore[operator]
-            or_(
-                WorkOrder.completed_at.is_(None),  # type: ignore[union-attr]
-                WorkOrder.completed_at >= period.end,  # type: ignore[operator]
-            ),
+    moment_type = WorkOrder.__table__.c.opened_at.type  # type: ignore[attr-defined]
+    open_then = {
+        prefix: open_at(
+            WorkOrder.opened_at, WorkOrder.completed_at, literal(period.end, moment_type)
         )
+        for prefix, period in periods.both()
+    }
+    for prefix, period in periods.both():
         late = days_between(period.as_of_day, due)
         for index, (low, high) in enumerate(BACKLOG_BUCKETS):
             bucket = late >= low if high is None else and_(late >= low, late <= high)
-            columns.append(count_if(and_(open_then, bucket)).label(f"{prefix}_backlog{index}"))
+            columns.append(
+                count_if(and_(open_then[prefix], bucket)).label(f"{prefix}_backlog{index}")
+            )
     statement = (
         select(items.c.k1, items.c.k2, *columns)
         .select_from(items)
@@ -98,11 +118,7 @@ def backlog(items: Subquery, periods: Periods) -> Select[Any]:
                 WorkOrder.due_date.is_not(None),  # type: ignore[union-attr]
                 WorkOrder.target_restore_at.is_not(None),  # type: ignore[union-attr]
             ),
-            WorkOrder.opened_at < periods.current.end,  # type: ignore[operator]
-            or_(
-                WorkOrder.completed_at.is_(None),  # type: ignore[union-attr]
-                WorkOrder.completed_at >= periods.previous.end,  # type: ignore[operator]
-            ),
+            or_(*open_then.values()),
         )
     )
     return grouped(items, statement)

@@ -24,6 +24,7 @@ from equiplan.models import Agency, Equipment, EquipmentModel, EquipmentType, Si
 from equiplan.services.clock import local_today
 from equiplan.services.errors import NotFound
 from equiplan.services.kpi_aggregates import GroupKey, grouped_counts
+from equiplan.services.kpi_links import LinkWindow, RecordLink, record_links
 from equiplan.services.kpi_periods import Period, Periods
 from equiplan.services.kpi_query import KpiQuery
 from equiplan.services.kpi_sql import install_kpi_functions, midnight_hours
@@ -44,16 +45,6 @@ FAR_PAST, FAR_FUTURE = -1.0e9, 1.0e9
 
 
 @dataclass(frozen=True)
-class RecordLink:
-    """Where the records behind a figure are listed: a Flask endpoint and its query arguments.
-    The lists cannot filter by date (nor the work-order list by site, type or model), so this
-    is the narrowest list that holds the records counted, not exactly them."""
-
-    endpoint: str
-    args: dict[str, object]
-
-
-@dataclass(frozen=True)
 class KpiRow:
     """The figures of one group (the subject, or one of its children) in both windows."""
 
@@ -65,10 +56,11 @@ class KpiRow:
     current: Kpis
     previous: Kpis
     agency_id: int | None = None  # for links: the agency the group belongs to, when one
+    window: LinkWindow | None = None  # for links: the current window
 
     @property
     def links(self) -> dict[str, RecordLink]:
-        return record_links(self.level, self.id, self.agency_id)
+        return record_links(self.level, self.id, self.agency_id, self.window)
 
 
 @dataclass(frozen=True)
@@ -100,35 +92,6 @@ class KpiReport:
     @property
     def previous(self) -> Kpis:
         return self.subject.previous
-
-
-def record_links(level: str, object_id: int | None, agency_id: int | None) -> dict[str, RecordLink]:
-    """The lists behind each figure of a group: `failures` (failures, downtime, MTBF, MTTR,
-    Ao), `compliance`, `backlog`, `calibrations` (pass rate, drift), `cost` and `items`
-    (devices, age against design life)."""
-    if level == "item":
-        orders: dict[str, object] = {"equipment_id": object_id}
-        items = RecordLink("equipment.detail", {"equipment_id": object_id})
-    else:
-        orders = {"agency_id": agency_id} if agency_id is not None else {}
-        column = {"agency": "agency_id", "site": "site_id", "type": "type_id"}.get(level)
-        column = "model_id" if level == "model" else column
-        if object_id is not None and column is not None:
-            items = RecordLink("equipment.index", {column: object_id})
-        else:  # the whole scope, or an agency's devices at no site
-            items = RecordLink("equipment.index", dict(orders))
-
-    def work(**args: object) -> RecordLink:
-        return RecordLink("work_orders.index", {**args, **orders})
-
-    return {
-        "failures": work(kind="corrective", status="all"),
-        "compliance": work(status="done", sort="due_date"),
-        "backlog": work(status="active", sort="due_date", desc=0),
-        "calibrations": work(kind="calibration", status="done", sort="completed_at"),
-        "cost": work(status="done", sort="completed_at"),
-        "items": items,
-    }
 
 
 # --- the group's devices --------------------------------------------------------------------
@@ -264,9 +227,17 @@ def _subject(session: Session, scope: Scope, query: KpiQuery) -> Label:
 # --- the report -----------------------------------------------------------------------------
 
 
-def _row(level: str, key: Any, label: Label, counts: tuple[Counts, Counts], years: float) -> KpiRow:
+def _row(
+    level: str,
+    key: Any,
+    label: Label,
+    counts: tuple[Counts, Counts],
+    years: float,
+    window: LinkWindow | None,
+) -> KpiRow:
     code, name_en, name_lt, agency_id = label
     return KpiRow(
+        window=window,
         level=level,
         id=key,
         code=code,
@@ -296,6 +267,7 @@ def _breakdown(
     rolled: dict[Any, tuple[Counts, Counts]],
     years: float,
     parent_agency: int | None,
+    window: LinkWindow,
 ) -> Breakdown:
     labels = _labels(session, level, list(rolled))
     rows = []
@@ -303,7 +275,7 @@ def _breakdown(
         code, name_en, name_lt, agency_id = labels.get(key, ("", "", "", None))
         # Types and models belong to no agency: their rows link within the parent's.
         label = (code, name_en, name_lt, agency_id if agency_id is not None else parent_agency)
-        rows.append(_row(level, key, label, counts, years))
+        rows.append(_row(level, key, label, counts, years, window))
     rows.sort(key=lambda row: (row.id is None, row.code, row.id or 0))
     return Breakdown(level, rows)
 
@@ -339,9 +311,12 @@ def kpi_report(
     years = window.years
     # The subject's agency, for links: the agency itself, or the one its site or item is in.
     agency_id = query.id if query.level == "agency" else label[3]
-    subject = _row(query.level, query.id, (*label[:3], agency_id), _sum(groups.values()), years)
+    linked = LinkWindow(window.first_day, window.last_day, periods.current.as_of)
+    subject = _row(
+        query.level, query.id, (*label[:3], agency_id), _sum(groups.values()), years, linked
+    )
     breakdowns = tuple(
-        _breakdown(session, child, _roll_up(groups, position), years, agency_id)
+        _breakdown(session, child, _roll_up(groups, position), years, agency_id, linked)
         for position, child in enumerate(CHILDREN[query.level])
     )
     return KpiReport(

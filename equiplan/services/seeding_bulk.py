@@ -16,6 +16,8 @@ from sqlmodel import Session, SQLModel
 
 from equiplan.models import CalibrationPoint, CalibrationResult, Equipment, Schedule, WorkOrder
 from equiplan.services.audit import record_bulk
+from equiplan.services.calibration_drift import store_drift
+from equiplan.services.kpi_on_time import store_on_time
 from equiplan.services.seeding_history import generate_item
 from equiplan.services.seeding_specs import HistoryContext, ItemSpec
 from equiplan.services.seeding_work import GeneratedItem, WorkRecord
@@ -144,6 +146,9 @@ def _write_batch(session: Session, batch: list[GeneratedItem], counts: Counter[s
             point["calibration_id"] = calibration_id
             points.append(point)
     _insert(session, CalibrationPoint, points)
+    # What recording each calibration and closing each order would have stored.
+    store_drift(session, equipment_ids)
+    store_on_time(session, equipment_ids)  # in the demo's time zone (the app's default)
 
     counts["equipment"] += len(equipment_ids)
     counts["schedule"] += sum(len(item.schedules) for item in batch)

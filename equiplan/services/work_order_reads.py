@@ -6,12 +6,10 @@ Import these from `equiplan.services.work_orders`, the service's one interface.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import ColumnElement, Select, func, or_, select
 from sqlalchemy.orm import aliased
 from sqlmodel import Session
@@ -30,89 +28,50 @@ from equiplan.models import (
     WorkOrder,
     utcnow,
 )
-from equiplan.models.work import WORK_KINDS, WORK_STATUSES
-from equiplan.services.input_fields import whole_number
-from equiplan.services.paging import Page, contains_text
+from equiplan.services.local_date_sql import install_local_date
+from equiplan.services.paging import Page
 from equiplan.services.repair_targets import RestoreStatus, restore_status
 from equiplan.services.scoping import Scope, get_scoped, scoped
+from equiplan.services.work_order_filters import (
+    ACTIVE_STATUSES,
+    DATE_FIELDS,
+    DEFAULT_PER_PAGE,
+    DEFAULT_TIMEZONE,
+    PER_PAGE_CHOICES,
+    SORT_KEYS,
+    STATUS_FILTERS,
+    WorkOrderQuery,
+    conditions_for,
+    parse_work_order_query,
+)
 
-# "active": open or in progress, what people work from; the list starts there.
-STATUS_FILTERS = ("active", "all", *WORK_STATUSES)
-ACTIVE_STATUSES = ("open", "in_progress")
-SORT_KEYS = ("opened_at", "due_date", "completed_at", "inventory_no", "kind", "status", "agency")
-PER_PAGE_CHOICES = (25, 50, 100)
-DEFAULT_PER_PAGE = 50
+# The list's query lives in work_order_filters; callers import it from here too.
+__all__ = [
+    "ACTIVE_STATUSES",
+    "DATE_FIELDS",
+    "DEFAULT_PER_PAGE",
+    "HISTORY_LIMIT",
+    "PER_PAGE_CHOICES",
+    "SORT_KEYS",
+    "STATUS_FILTERS",
+    "FailureCodeGroup",
+    "FailureCodeOption",
+    "HistoryEntry",
+    "WorkOrderDetail",
+    "WorkOrderPage",
+    "WorkOrderQuery",
+    "WorkOrderRow",
+    "failure_code_of",
+    "failure_code_options",
+    "failure_code_path",
+    "list_agencies",
+    "list_work_orders",
+    "parse_work_order_query",
+    "technician_options",
+    "work_order_detail",
+]
+
 HISTORY_LIMIT = 100
-
-
-@dataclass(frozen=True)
-class WorkOrderQuery:
-    """What a user asks of the list; `list_work_orders(session, scope, **vars(query))`."""
-
-    status: str = "active"
-    kind: str | None = None
-    agency_id: int | None = None
-    equipment_id: int | None = None
-    search: str = ""
-    sort: str = "opened_at"
-    descending: bool = True
-    page: int = 1
-    per_page: int = DEFAULT_PER_PAGE
-
-    def as_args(self, **changes: object) -> dict[str, object]:
-        """Query-string arguments for this query with `changes` applied (for links)."""
-        values = {**vars(self), **changes}
-        defaults = vars(WorkOrderQuery())
-        args: dict[str, object] = {}
-        for key, value in values.items():
-            if key == "descending":
-                if not value:
-                    args["desc"] = 0
-            elif value is not None and value != "" and value != defaults[key]:
-                args[key] = value
-        return args
-
-
-def _positive_int(raw: str, name: str, errors: dict[str, object]) -> int | None:
-    try:
-        return whole_number(raw)
-    except ValueError as error:
-        errors[name] = str(error)
-        return None
-
-
-def parse_work_order_query(args: Mapping[str, str]) -> tuple[WorkOrderQuery, dict[str, object]]:
-    """The query described by `args` (a query string); unusable values are dropped and reported
-    by field, the rest still applies."""
-    errors: dict[str, object] = {}
-    status = args.get("status", "").strip() or "active"
-    if status not in STATUS_FILTERS:
-        errors["status"] = _l("Unknown status: %(value)s.", value=status[:40])
-        status = "active"
-    kind = args.get("kind", "").strip() or None
-    if kind is not None and kind not in WORK_KINDS:
-        errors["kind"] = _l("Unknown kind of work: %(value)s.", value=kind[:40])
-        kind = None
-    sort = args.get("sort", "").strip() or "opened_at"
-    if sort not in SORT_KEYS:
-        errors["sort"] = _l("Cannot sort by %(value)s.", value=sort[:40])
-        sort = "opened_at"
-    per_page = _positive_int(args.get("per_page", ""), "per_page", errors) or DEFAULT_PER_PAGE
-    if per_page not in PER_PAGE_CHOICES:
-        errors["per_page"] = _l("Show 25, 50 or 100 per page.")
-        per_page = DEFAULT_PER_PAGE
-    query = WorkOrderQuery(
-        status=status,
-        kind=kind,
-        agency_id=_positive_int(args.get("agency_id", ""), "agency_id", errors),
-        equipment_id=_positive_int(args.get("equipment_id", ""), "equipment_id", errors),
-        search=args.get("search", "").strip()[:100],
-        sort=sort,
-        descending=args.get("desc", "1").strip().lower() not in {"0", "false", "no"},
-        page=_positive_int(args.get("page", ""), "page", errors) or 1,
-        per_page=per_page,
-    )
-    return query, errors
 
 
 @dataclass(frozen=True)
@@ -134,28 +93,6 @@ class WorkOrderRow:
 WorkOrderPage = Page[WorkOrderRow]
 
 
-def _conditions(
-    status: str, kind: str | None, agency_id: int | None, equipment_id: int | None, search: str
-) -> list[ColumnElement[bool]]:
-    conditions: list[ColumnElement[bool]] = []
-    if status == "active":
-        conditions.append(WorkOrder.status.in_(ACTIVE_STATUSES))  # type: ignore[attr-defined]
-    elif status != "all":
-        conditions.append(WorkOrder.status == status)
-    for column, value in (
-        (WorkOrder.kind, kind),
-        (Equipment.agency_id, agency_id),
-        (WorkOrder.equipment_id, equipment_id),
-    ):
-        if value is not None:
-            conditions.append(column == value)
-    if search:
-        conditions.append(
-            contains_text(search, Equipment.inventory_no, Equipment.serial_no, WorkOrder.symptom)
-        )
-    return conditions
-
-
 def _base(
     scope: Scope, conditions: list[ColumnElement[bool]], with_item: bool, *columns: Any
 ) -> Select[Any]:
@@ -173,28 +110,28 @@ def list_work_orders(
     session: Session,
     scope: Scope,
     *,
-    status: str = "active",
-    kind: str | None = None,
-    agency_id: int | None = None,
-    equipment_id: int | None = None,
-    search: str = "",
-    sort: str = "opened_at",
-    descending: bool = True,
-    page: int = 1,
-    per_page: int = DEFAULT_PER_PAGE,
     now: datetime | None = None,
+    timezone: str = DEFAULT_TIMEZONE,
+    **filters: Any,
 ) -> WorkOrderPage:
     """One page of the work orders in the scope, with the total count of matching orders.
 
-    `status` is one of STATUS_FILTERS ("active" = open or in progress), `sort` one of
-    SORT_KEYS; `search` matches inventory no., serial no. and symptom (case-insensitive).
-    Two queries whatever the page size: the count, and the page with everything it shows.
-    Unfinished repairs are measured against their target restore time at `now`.
+    `filters` are WorkOrderQuery's fields (work_order_filters.py): `status` is one of
+    STATUS_FILTERS ("active" = open or in progress, "counted" = all but cancelled), `sort` one
+    of SORT_KEYS; `search` matches inventory no., serial no. and symptom (case-insensitive);
+    dates are local days in `timezone`. Two queries whatever the page size: the count, and
+    the page with everything it shows. Unfinished repairs are measured against their target
+    restore time at `now` (which also ends the day of `backlog_on` when it is today).
     """
+    query = WorkOrderQuery(**filters)
+    status, sort, descending = query.status, query.sort, query.descending
+    page, per_page = query.page, query.per_page
     if status not in STATUS_FILTERS or sort not in SORT_KEYS:
         raise ValueError(f"bad status filter or sort key: {status!r}, {sort!r}")
-    conditions = _conditions(status, kind, agency_id, equipment_id, search)
-    filters_item = agency_id is not None or bool(search)
+    now = now or utcnow()
+    install_local_date(session)  # the backlog filter's due date of a repair, on SQLite
+    conditions = conditions_for(query, timezone, now)
+    filters_item = query.needs_item
     total = session.execute(
         _base(scope, conditions, filters_item, func.count(WorkOrder.id))
     ).scalar_one()
@@ -252,7 +189,6 @@ def list_work_orders(
         .outerjoin(technician, technician.id == WorkOrder.technician_id)
         .order_by(ordered.nulls_last(), page_ids.c.id.desc())
     )
-    now = now or utcnow()
     items = [
         WorkOrderRow(*row, restore=restore_status(row[0], now))
         for row in session.execute(statement)

@@ -30,6 +30,7 @@ from equiplan.models import Equipment, FailureCode, Schedule, User, WorkOrder, u
 from equiplan.models.work import WORK_KINDS, WORK_RESULTS
 from equiplan.services import work_order_input as inputs
 from equiplan.services.errors import Conflict, ValidationError, commit_or_conflict
+from equiplan.services.kpi_on_time import completed_on_time
 from equiplan.services.repair_targets import apply_restore_target
 from equiplan.services.schedule_completion import advance_schedule, matching_schedule
 from equiplan.services.scoping import Scope, get_scoped
@@ -403,6 +404,10 @@ def close_work_order(
     for name, value in values.items():
         setattr(order, name, value)
     order.status = rules.DONE
+    # Judged once, now (done is final): on-time compliance counts this flag.
+    order.completed_on_time = completed_on_time(
+        order.completed_at, order.due_date, schedule, timezone
+    )
     if schedule is not None:
         order.schedule_id = schedule.id
         # Only work that passed fulfils the schedule. A calibration is fulfilled only by its

@@ -97,6 +97,7 @@ def new(equipment_id: int) -> Response | tuple[str, int]:
                 recorded_by_id=current_user.id,
                 certificate_store=store,
                 today=_today(),
+                timezone=current_app.config["TIMEZONE"],
                 **arguments,
             )
         except ValidationError as error:

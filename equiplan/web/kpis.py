@@ -14,14 +14,16 @@ from flask_login import current_user
 from equiplan.db import get_session
 from equiplan.services.errors import ValidationError
 from equiplan.services.kpi_export import export_kpis, report_json
+from equiplan.services.kpi_headline import HeadlineCache, headline
 from equiplan.services.kpi_query import KpiQuery, parse_kpi_query
-from equiplan.services.kpis import KpiReport, kpi_report
+from equiplan.services.kpis import KpiReport, KpiRow, kpi_report
 from equiplan.services.scoping import scope_for
 from equiplan.web.kpi_figures import breakdown_cells, breakdown_headers, figure_lines
 from equiplan.web.policy import signed_in
 from equiplan.web.transfer import MIMETYPES
 
 bp = Blueprint("kpis", __name__)
+HEADLINE_CACHE = "equiplan.kpi_headline"  # the app's HeadlineCache, in app.extensions
 
 
 def report_for(query: KpiQuery) -> KpiReport:
@@ -32,6 +34,19 @@ def report_for(query: KpiQuery) -> KpiReport:
         query,
         datetime.now(UTC),
         timezone=current_app.config["TIMEZONE"],
+    )
+
+
+def headline_for() -> KpiRow:
+    """The signed-in user's headline figures for the dashboard (the whole scope over the last
+    12 months), reused for a few minutes per scope (services/kpi_headline.py)."""
+    cache = current_app.extensions.setdefault(HEADLINE_CACHE, HeadlineCache())
+    return headline(
+        get_session(),
+        scope_for(current_user),
+        datetime.now(UTC),
+        current_app.config["TIMEZONE"],
+        cache,
     )
 
 

@@ -25,7 +25,12 @@ from equiplan.models.work import WORK_KINDS
 from equiplan.services import work_orders as service
 from equiplan.services.errors import Conflict, ValidationError
 from equiplan.services.scoping import scope_for
-from equiplan.services.work_order_reads import PER_PAGE_CHOICES, SORT_KEYS, STATUS_FILTERS
+from equiplan.services.work_order_filters import (
+    DATE_FIELDS,
+    PER_PAGE_CHOICES,
+    SORT_KEYS,
+    STATUS_FILTERS,
+)
 from equiplan.web.policy import roles, signed_in
 from equiplan.web.work_order_forms import (
     CancelWorkOrderForm,
@@ -36,6 +41,7 @@ from equiplan.web.work_order_forms import (
     local_input_value,
     now_input_value,
 )
+from equiplan.web.work_order_list import narrow_filter_lines, narrow_filters
 
 bp = Blueprint("work_orders", __name__)
 
@@ -56,7 +62,9 @@ def _conflict_message() -> str:
 def index() -> Page:
     query, errors = service.parse_work_order_query(request.args)
     session, scope = get_session(), scope_for(current_user)
-    page = service.list_work_orders(session, scope, **vars(query))
+    page = service.list_work_orders(
+        session, scope, **vars(query), timezone=current_app.config["TIMEZONE"]
+    )
     return render_template(
         "work_orders/list.html",
         page=page,
@@ -66,6 +74,9 @@ def index() -> Page:
         all_agencies=scope.all_agencies,
         kinds=WORK_KINDS,
         statuses=STATUS_FILTERS,
+        date_fields=DATE_FIELDS,
+        narrow=narrow_filters(query),
+        narrow_lines=narrow_filter_lines(query),
         sort_keys=SORT_KEYS,
         per_page_choices=PER_PAGE_CHOICES,
     ), (400 if errors else 200)

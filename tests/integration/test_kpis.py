@@ -304,7 +304,11 @@ def test_the_whole_scope_over_a_year_and_the_year_before(session: Session, fleet
     assert vsat.current.counts.downtime_hours == pytest.approx(sums("i1", "i2", "i4")[1])
     assert muit.links["failures"].args == {
         "kind": "corrective",
-        "status": "all",
+        "failure": 1,
+        "status": "counted",
+        "date": "failed",
+        "from": "2025-01-01",
+        "to": "2025-12-31",
         "agency_id": fleet.b.id,
     }
 

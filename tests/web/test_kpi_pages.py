@@ -93,10 +93,11 @@ def test_an_officer_sees_their_agencys_figures_with_formulas_and_trends(
     assert _cell(html, "mtbf-formula").startswith("MTBF = (C − D) / n: operating hours")
     assert _cell(html, "availability-formula").startswith("Ao = (C − D) / C")
     assert _cell(html, "mttr-formula").startswith("MTTR = D / n")
-    # ... and links to the records it is counted from (the agency's repairs).
+    # ... and links to the records it is counted from (the agency's repairs with a failure
+    # code that failed in the window; tests/web/test_kpi_record_links.py counts them).
     assert (
-        f'<a href="/work-orders?kind=corrective&amp;status=all&amp;agency_id={world.vsat.id}">'
-        in html
+        '<a href="/work-orders?kind=corrective&amp;failure=1&amp;status=counted&amp;date=failed'
+        f'&amp;from=2025-01-01&amp;to=2025-12-31&amp;agency_id={world.vsat.id}">' in html
     )
 
 
@@ -271,3 +272,16 @@ def test_the_agency_and_item_pages_link_to_their_figures(client: FlaskClient, wo
     html = _page(client, f"/equipment/{world.vsat_item.id}")
     assert f'href="/kpis?level=item&amp;id={world.vsat_item.id}"' in html
     assert f'href="/kpis?level=model&amp;id={world.vsat_item.model_id}"' in html
+
+
+def test_the_dashboards_headline_is_reused_for_a_few_minutes_the_kpi_page_never(
+    client: FlaskClient, world: World, session: Session
+) -> None:
+    now = datetime.now(UTC)
+    _failure(session, world.vsat_item, now - timedelta(days=30), 10)
+    sign_in(client, world.users["viewer"])
+    assert _cell(_page(client, "/"), "mttr-current") == "10.0 h"
+    _failure(session, world.vsat_item, now - timedelta(days=20), 30)
+    # Within HEADLINE_TTL the dashboard shows the figures it computed (services/kpi_headline.py)
+    assert _cell(_page(client, "/"), "mttr-current") == "10.0 h"
+    assert _cell(_page(client, "/kpis"), "mttr-current") == "20.0 h"
