@@ -23,6 +23,7 @@ from flask.cli import AppGroup, FlaskGroup, with_appcontext
 from flask_babel import force_locale
 from sqlalchemy.exc import ArgumentError, OperationalError, ProgrammingError
 
+from equiplan.cli_optimise import optimise_command
 from equiplan.config import ConfigError
 from equiplan.db import session_scope, upgrade
 from equiplan.services.audit import acting_as
@@ -287,7 +288,16 @@ def _parse_moment(text: str) -> datetime:
 
 
 def register_commands(app: Flask) -> None:
-    for command in (db_cli, seed_cli, user_cli, token_cli, import_cli, serve, scheduler_command):
+    for command in (
+        db_cli,
+        seed_cli,
+        user_cli,
+        token_cli,
+        import_cli,
+        serve,
+        scheduler_command,
+        optimise_command,
+    ):
         app.cli.add_command(command)
 
 
@@ -298,6 +308,8 @@ def main(argv: Sequence[str] | None = None) -> None:
     group = FlaskGroup(
         name="equiplan", create_app=create_app, help="equiplan — equipment lifecycle planner."
     )
+    # Built into the group (not only the app's commands): it runs without loading the app.
+    group.add_command(optimise_command)
     try:
         code = group.main(
             args=list(argv) if argv is not None else None,

@@ -1,0 +1,80 @@
+"""`equiplan optimise FILE.json`: solve a portfolio file and print the plan as JSON.
+
+It needs neither a database nor the app's configuration: the optimiser is pure. A file that is
+not a valid `equiplan-portfolio/1` document ends with a one-line message naming the item,
+option and field, and exit code 2 (docs/portfolio.md).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import click
+
+if TYPE_CHECKING:
+    from equiplan.domain.optimiser import Progress
+
+# Exit codes: a plan was found; no plan (INFEASIBLE or UNKNOWN: the JSON says why); bad input.
+EXIT_PLAN = 0
+EXIT_NO_PLAN = 1
+
+
+def _print_progress(progress: Progress) -> None:
+    incumbent = "-" if progress.incumbent is None else f"{progress.incumbent:.6g}"
+    bound = "-" if progress.bound is None else f"{progress.bound:.6g}"
+    click.echo(f"{progress.elapsed:7.1f} s  best {incumbent}  bound {bound}", err=True)
+
+
+@click.command("optimise")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option(
+    "--time-limit",
+    type=click.FloatRange(min=0.1, max=86_400),
+    default=30.0,
+    show_default=True,
+    help="Seconds to search for a better plan.",
+)
+@click.option(
+    "--workers", type=click.IntRange(1, 64), default=2, show_default=True, help="Solver threads."
+)
+@click.option("--seed", type=int, default=0, show_default=True, help="Random seed of the search.")
+@click.option(
+    "--out",
+    type=click.Path(dir_okay=False, writable=True, path_type=Path),
+    default=None,
+    help="Also write the plan JSON to this file.",
+)
+@click.option("--progress", is_flag=True, help="Report progress on stderr while solving.")
+def optimise_command(
+    file: Path, time_limit: float, workers: int, seed: int, out: Path | None, progress: bool
+) -> None:
+    """Choose one option per item of a portfolio file (equiplan-portfolio/1) within its budgets
+    and requirements; print the plan (equiplan-plan/1) as JSON.
+
+    Exit code 0 when a plan was found, 1 when there is none (INFEASIBLE, with the reason, or
+    UNKNOWN), 2 for a bad file or bad options."""
+    # Imported here: OR-Tools and SciPy load in about a second, and every other `equiplan`
+    # command (and the web app, which registers this one) can do without them.
+    from equiplan.domain.optimiser import PortfolioError, load_portfolio, solve
+
+    try:
+        portfolio = load_portfolio(file)
+    except PortfolioError as error:
+        raise click.UsageError(str(error)) from None
+    plan = solve(
+        portfolio,
+        time_limit=time_limit,
+        workers=workers,
+        seed=seed,
+        progress=_print_progress if progress else None,
+    )
+    text = json.dumps(plan.to_json(), indent=2, ensure_ascii=False)
+    if out is not None:
+        try:
+            out.write_text(text + "\n", encoding="utf-8")
+        except OSError as error:
+            raise click.UsageError(f"--out: cannot write {str(out)!r}: {error}") from None
+    click.echo(text)
+    raise click.exceptions.Exit(EXIT_PLAN if plan.objective is not None else EXIT_NO_PLAN)

@@ -1,0 +1,365 @@
+"""The optimiser on tiny portfolios whose optimum is known by trying every plan, and its
+promises: budgets (total, per agency, carry-over) and requirements hold, the reported plan is
+checked, status and gap are honest, baselines, progress, stop, determinism."""
+
+from __future__ import annotations
+
+import itertools
+import random
+from collections.abc import Sequence
+
+import pytest
+
+from equiplan.domain.optimiser import (
+    Plan,
+    Portfolio,
+    PortfolioItem,
+    PortfolioOption,
+    Progress,
+    solve,
+)
+from equiplan.domain.optimiser.synthetic import synthetic_portfolio
+
+# An independent check, in plain Python (not the solver's numpy code).
+TOLERANCE = 1e-9
+
+
+def option(
+    option_id: str, cost: Sequence[float], value: float, **provides: Sequence[float]
+) -> PortfolioOption:
+    return PortfolioOption(
+        id=option_id,
+        cost=tuple(float(c) for c in cost),
+        value=float(value),
+        provides={name.replace("_", ":"): tuple(map(float, v)) for name, v in provides.items()},
+    )
+
+
+def portfolio(
+    items: Sequence[PortfolioItem],
+    budgets: dict[str, Sequence[float]],
+    *,
+    periods: int | None = None,
+    carry_over: bool = False,
+    requirements: dict[str, Sequence[float]] | None = None,
+) -> Portfolio:
+    count = periods or len(next(iter(budgets.values())))
+    return Portfolio(
+        name="test",
+        periods=tuple(str(2027 + t) for t in range(count)),
+        budgets={name: tuple(map(float, values)) for name, values in budgets.items()},
+        items=tuple(items),
+        carry_over=carry_over,
+        requirements={n: tuple(map(float, v)) for n, v in (requirements or {}).items()},
+    )
+
+
+def feasible(problem: Portfolio, picks: Sequence[PortfolioOption]) -> bool:
+    periods = len(problem.periods)
+    for name, budget in problem.budgets.items():
+        spend = [0.0] * periods
+        for item, chosen in zip(problem.items, picks, strict=True):
+            if name == "total" or name in item.budgets:
+                spend = [s + c for s, c in zip(spend, chosen.cost, strict=True)]
+        if problem.carry_over:
+            spend = list(itertools.accumulate(spend))
+            budget = tuple(itertools.accumulate(budget))
+        if any(s > b + TOLERANCE * max(1.0, abs(b)) for s, b in zip(spend, budget, strict=True)):
+            return False
+    for name, required in problem.requirements.items():
+        for period in range(periods):
+            provided = sum(chosen.provides.get(name, (0.0,) * periods)[period] for chosen in picks)
+            if provided < required[period] - TOLERANCE * max(1.0, required[period]):
+                return False
+    return True
+
+
+def brute_force(problem: Portfolio) -> float | None:
+    """The best value over every plan, or None when no plan is feasible."""
+    best = None
+    for picks in itertools.product(*(item.options for item in problem.items)):
+        if feasible(problem, picks):
+            value = sum(chosen.value for chosen in picks)
+            best = value if best is None else max(best, value)
+    return best
+
+
+def chosen_options(problem: Portfolio, plan: Plan) -> list[PortfolioOption]:
+    by_id = {item.id: {o.id: o for o in item.options} for item in problem.items}
+    return [by_id[item.id][plan.choices[item.id]] for item in problem.items]
+
+
+def random_portfolio(seed: int) -> Portfolio:
+    rng = random.Random(seed)
+    periods = rng.randint(1, 3)
+    item_count = rng.randint(1, 5)
+    with_agency = rng.random() < 0.5
+    with_requirement = rng.random() < 0.5
+    items = []
+    for number in range(item_count):
+        in_agency = with_agency and rng.random() < 0.6
+        options = []
+        for index in range(rng.randint(1, 4)):
+            provides = {}
+            if with_requirement and number % 2 == 0:
+                provides["need"] = [rng.randint(0, 3) for _ in range(periods)]
+            options.append(
+                PortfolioOption(
+                    id=f"o{index}",
+                    cost=tuple(float(rng.randint(0, 10)) for _ in range(periods)),
+                    value=round(rng.uniform(-2, 20), 1),
+                    provides={k: tuple(map(float, v)) for k, v in provides.items()},
+                )
+            )
+        items.append(
+            PortfolioItem(
+                id=f"item{number}",
+                options=tuple(options),
+                budgets=("agency",) if in_agency else (),
+            )
+        )
+    budgets = {"total": [rng.randint(3, 25) for _ in range(periods)]}
+    if with_agency:
+        budgets["agency"] = [rng.randint(0, 12) for _ in range(periods)]
+    requirements = {"need": [rng.randint(0, 4)] * periods} if with_requirement else None
+    return portfolio(
+        items,
+        budgets,
+        carry_over=rng.random() < 0.4,
+        requirements=requirements,
+    )
+
+
+@pytest.mark.parametrize("seed", range(80))
+def test_tiny_portfolios_are_solved_to_the_brute_force_optimum(seed: int) -> None:
+    problem = random_portfolio(seed)
+    best = brute_force(problem)
+    plan = solve(problem, time_limit=10, workers=2)
+    if best is None:
+        assert plan.status == "INFEASIBLE"
+        assert plan.reason
+        assert plan.objective is None
+        assert plan.choices == {}
+        return
+    assert plan.status == "OPTIMAL", plan.to_json()
+    assert plan.objective == pytest.approx(best, abs=1e-9)
+    picks = chosen_options(problem, plan)
+    assert feasible(problem, picks)
+    assert sum(p.value for p in picks) == pytest.approx(plan.objective, abs=1e-9)
+    assert plan.gap is not None
+    assert plan.gap <= 1e-9
+    assert plan.bound is not None
+    assert plan.bound >= plan.objective - 1e-9
+
+
+def test_carry_over_lets_unspent_money_pay_for_a_later_replacement() -> None:
+    item = PortfolioItem(
+        id="RPM-1", options=(option("keep", [0, 0], 1), option("replace@2028", [0, 15], 5))
+    )
+    without = solve(portfolio([item], {"total": [10, 10]}), time_limit=5)
+    with_carry = solve(portfolio([item], {"total": [10, 10]}, carry_over=True), time_limit=5)
+    assert without.choices == {"RPM-1": "keep"}
+    assert with_carry.choices == {"RPM-1": "replace@2028"}
+    assert with_carry.spend == {"total": [0.0, 15.0]}
+    assert with_carry.status == "OPTIMAL"
+
+
+def test_carry_over_never_borrows_from_a_later_period() -> None:
+    item = PortfolioItem(
+        id="RPM-1", options=(option("keep", [0, 0], 1), option("replace@2027", [15, 0], 5))
+    )
+    plan = solve(portfolio([item], {"total": [0, 20]}, carry_over=True), time_limit=5)
+    assert plan.choices == {"RPM-1": "keep"}
+
+
+def test_an_agency_budget_binds_only_its_own_items() -> None:
+    items = [
+        PortfolioItem(
+            id=f"{agency}-{n}",
+            budgets=(f"agency:{agency}",),
+            options=(option("keep", [1], 1), option("replace", [10], 3)),
+        )
+        for agency in ("VSAT", "PD")
+        for n in range(2)
+    ]
+    plan = solve(
+        portfolio(items, {"total": [100], "agency:VSAT": [11], "agency:PD": [30]}),
+        time_limit=5,
+    )
+    assert plan.status == "OPTIMAL"
+    assert sorted(plan.choices.values()).count("replace") == 3
+    assert plan.choices["PD-0"] == plan.choices["PD-1"] == "replace"
+    assert plan.spend["agency:VSAT"] == [11.0]
+    assert plan.spend["agency:PD"] == [20.0]
+    assert plan.spend["total"] == [31.0]
+
+
+def test_a_coverage_requirement_is_met_even_at_a_loss_of_value() -> None:
+    lane = PortfolioItem(
+        id="lane",
+        options=(
+            option("keep", [0], 5, site_MED=[0.6]),
+            option("replace", [10], 4, site_MED=[0.99]),
+        ),
+    )
+    plan = solve(portfolio([lane], {"total": [10]}, requirements={"site:MED": [0.9]}), time_limit=5)
+    assert plan.choices == {"lane": "replace"}
+    assert plan.slack == {"site:MED": [pytest.approx(0.09)]}
+    assert plan.baselines["do_nothing"] == {"objective": 5.0, "feasible": False}
+
+
+def test_decimal_money_is_not_refused_for_floating_point_noise() -> None:
+    # 0.1 + 0.2 is 0.30000000000000004 in binary floating point, but the budget is 0.3.
+    items = [
+        PortfolioItem(id="a", options=(option("keep", [0], 0), option("buy", [0.1], 1))),
+        PortfolioItem(id="b", options=(option("keep", [0], 0), option("buy", [0.2], 1))),
+    ]
+    plan = solve(portfolio(items, {"total": [0.3]}), time_limit=5)
+    assert plan.choices == {"a": "buy", "b": "buy"}
+    assert plan.status == "OPTIMAL"
+
+
+def _impossible(kind: str) -> Portfolio:
+    lane = PortfolioItem(
+        id="lane",
+        options=(option("keep", [5, 5], 1, site_MED=[0.5, 0.5]), option("up", [3, 3], 2)),
+    )
+    if kind == "budget":
+        return portfolio([lane], {"total": [10, 2]}, requirements={"site:MED": [0, 0]})
+    if kind == "requirement":
+        return portfolio([lane], {"total": [10, 10]}, requirements={"site:MED": [0.5, 0.8]})
+    # Each alone is possible (the upgrade is cheap enough; keeping provides enough), but the
+    # requirement needs the keep option, which costs more than the 2027 budget.
+    return portfolio([lane], {"total": [4, 10]}, requirements={"site:MED": [0.5, 0.5]})
+
+
+@pytest.mark.parametrize(
+    ("kind", "expected"),
+    [
+        ("budget", "budget 'total' cannot cover period 2028: even the cheapest option"),
+        ("requirement", "requirement 'site:MED' cannot be met in period 2028"),
+        ("together", "cannot all be met together"),
+    ],
+)
+def test_an_infeasible_portfolio_says_which_budget_or_requirement_and_period(
+    kind: str, expected: str
+) -> None:
+    plan = solve(_impossible(kind), time_limit=5)
+    assert plan.status == "INFEASIBLE"
+    assert plan.reason is not None
+    assert expected in plan.reason
+    document = plan.to_json()
+    assert document["objective"] is None
+    assert document["choices"] == {}
+
+
+def test_the_combined_reason_names_the_budget_and_period() -> None:
+    plan = solve(_impossible("together"), time_limit=5)
+    assert plan.reason is not None
+    assert "'total' in 2027" in plan.reason
+
+
+@pytest.fixture(scope="module")
+def medium() -> Portfolio:
+    return synthetic_portfolio(150, seed=0)
+
+
+@pytest.fixture(scope="module")
+def medium_plan(medium: Portfolio) -> Plan:
+    return solve(medium, time_limit=4, workers=2, seed=0)
+
+
+def test_the_plan_document_has_every_field(medium_plan: Plan, medium: Portfolio) -> None:
+    document = medium_plan.to_json()
+    assert document["format"] == "equiplan-plan/1"
+    assert set(document) >= {
+        "status",
+        "objective",
+        "bound",
+        "gap",
+        "wall_seconds",
+        "choices",
+        "spend",
+        "slack",
+        "baselines",
+        "reason",
+        "stopped",
+        "shadow_prices",
+        "requirement_prices",
+        "solver",
+    }
+    assert set(document["choices"]) == {item.id for item in medium.items}
+    assert set(document["spend"]) == set(medium.budgets)
+    assert all(len(values) == 10 for values in document["spend"].values())
+    assert set(document["shadow_prices"]) == set(medium.budgets)
+    assert set(document["requirement_prices"]) == set(medium.requirements)
+    assert document["solver"]["lp_status"] == "OPTIMAL"
+
+
+def test_the_plan_is_feasible_and_never_worse_than_greedy(
+    medium_plan: Plan, medium: Portfolio
+) -> None:
+    assert medium_plan.status in ("OPTIMAL", "FEASIBLE")
+    picks = chosen_options(medium, medium_plan)
+    assert feasible(medium, picks)
+    assert medium_plan.objective == pytest.approx(sum(p.value for p in picks))
+    greedy = medium_plan.baselines["greedy"]
+    assert greedy["feasible"] is True
+    assert medium_plan.objective >= greedy["objective"]
+    greedy_picks = [
+        {o.id: o for o in item.options}[greedy["choices"][item.id]] for item in medium.items
+    ]
+    assert feasible(medium, greedy_picks)
+    assert sum(p.value for p in greedy_picks) == pytest.approx(greedy["objective"])
+    assert medium_plan.baselines["do_nothing"]["objective"] == pytest.approx(
+        sum(item.options[0].value for item in medium.items)
+    )
+
+
+def test_status_and_gap_are_honest(medium_plan: Plan) -> None:
+    assert medium_plan.bound is not None
+    assert medium_plan.objective is not None
+    assert medium_plan.gap == pytest.approx(
+        (medium_plan.bound - medium_plan.objective) / medium_plan.bound
+    )
+    if medium_plan.gap > 1e-9:
+        assert medium_plan.status == "FEASIBLE"
+    # The LP bound is tight for this structure: within a few percent even at 150 items.
+    assert medium_plan.gap < 0.03
+
+
+def test_the_same_input_seed_and_workers_give_the_same_plan(
+    medium: Portfolio, medium_plan: Plan
+) -> None:
+    again = solve(medium, time_limit=4, workers=2, seed=0)
+    assert again.choices == medium_plan.choices
+    assert again.objective == medium_plan.objective
+
+
+def test_progress_is_reported_with_a_rising_incumbent_and_a_falling_bound(
+    medium: Portfolio,
+) -> None:
+    reports: list[Progress] = []
+    solve(medium, time_limit=2, workers=2, progress=reports.append)
+    assert len(reports) >= 3
+    elapsed = [r.elapsed for r in reports]
+    assert elapsed == sorted(elapsed)
+    incumbents = [r.incumbent for r in reports if r.incumbent is not None]
+    bounds = [r.bound for r in reports if r.bound is not None]
+    assert incumbents == sorted(incumbents)
+    assert bounds == sorted(bounds, reverse=True)
+    assert all(
+        r.bound >= r.incumbent - 1e-9
+        for r in reports
+        if r.bound is not None and r.incumbent is not None
+    )
+
+
+def test_a_stop_request_returns_the_best_plan_so_far(medium: Portfolio) -> None:
+    plan = solve(medium, time_limit=60, should_stop=lambda: True)
+    assert plan.stopped is True
+    assert plan.to_json()["stopped"] is True
+    assert plan.status == "FEASIBLE"
+    assert plan.objective is not None
+    assert plan.wall_seconds < 30
+    assert feasible(medium, chosen_options(medium, plan))
