@@ -35,14 +35,22 @@ from equiplan.db import get_db, session_scope
 from equiplan.leadership import Leadership, leadership_for
 from equiplan.models import SchedulerJob, utcnow
 from equiplan.services.audit import acting_as
-from equiplan.services.background_work import pick_up_queued_work
+from equiplan.services.background_work import (
+    allow_work,
+    pick_up_queued_work,
+    register_runner,
+    stop_running_work,
+)
 from equiplan.services.clock import local_today
 from equiplan.services.mail import MailSettings, deliver_outbox, deliver_outbox_in_parallel
 from equiplan.services.reminders import reminder_settings, send_digests, sweep_reminders
+from equiplan.services.run_execution import execute_run
 from equiplan.services.status_snapshots import refresh_status_snapshot
 from equiplan.services.upsert import insert_for
 
 log = logging.getLogger(__name__)
+# Queued optimisation runs run in the process that runs the jobs (`serve` or `scheduler`).
+register_runner("optimisation", execute_run)
 
 # How often a standby asks for the lock, and the leader checks it still holds it.
 LEADER_POLL_SECONDS = 1.0
@@ -244,6 +252,7 @@ def run_as_leader_or_standby(
             waiting_said = False
             say(f"leader: {runner_name()} runs the jobs")
             scheduler = build_scheduler(app, blocking=False)
+            allow_work()
             scheduler.start()
             lost = False
             try:
@@ -255,6 +264,8 @@ def run_as_leader_or_standby(
             finally:
                 # On a clean stop let the running job finish; when the lock is gone, do not
                 # wait for it (its work is idempotent, and the new leader may already run).
+                # A running optimisation stops at its next check rather than at its time limit.
+                stop_running_work()
                 scheduler.shutdown(wait=not lost)
                 lock.release()
     finally:

@@ -14,6 +14,8 @@ from equiplan.api import (  # noqa: F401
     kpis,
     openapi,
     reference,
+    runs,
+    scenarios,
     schedules,
     work_orders,
 )

@@ -183,10 +183,11 @@ def _collections() -> tuple[Collection, ...]:
     from equiplan.api.calibrations import CALIBRATIONS
     from equiplan.api.equipment import EQUIPMENT_COLLECTION
     from equiplan.api.reference import SITES, TYPES
+    from equiplan.api.scenarios import SCENARIOS
     from equiplan.api.schedules import SCHEDULES
     from equiplan.api.work_orders import WORK_ORDERS
 
-    return (EQUIPMENT_COLLECTION, SITES, TYPES, WORK_ORDERS, CALIBRATIONS, SCHEDULES)
+    return (EQUIPMENT_COLLECTION, SITES, TYPES, WORK_ORDERS, CALIBRATIONS, SCHEDULES, SCENARIOS)
 
 
 DESCRIPTION = """\
@@ -282,6 +283,20 @@ def openapi_document() -> dict[str, Any]:
         }
     }
     schemas.update(KPI_SCHEMAS)
+    # Optimisation runs (api/runs.py declares their paths and schemas).
+    from equiplan.api.runs import openapi_parts as run_openapi_parts
+
+    run_paths, run_schemas = run_openapi_parts(_responses, _query_parameter)
+    paths.update(run_paths)
+    schemas.update(run_schemas)
+    # Scenarios: copy, delete and the portfolio beside their Collection (api/scenarios.py).
+    from equiplan.api.scenarios import COPY_BODY, PORTFOLIO_SCHEMA, add_scenario_paths
+
+    add_scenario_paths(paths, _responses, ref)
+    schemas[COPY_BODY.name] = object_schema(
+        list(COPY_BODY.fields), [], COPY_BODY.description, writing=True
+    )
+    schemas["Portfolio"] = PORTFOLIO_SCHEMA
     return {
         "openapi": "3.1.0",
         "info": {

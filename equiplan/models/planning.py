@@ -71,8 +71,16 @@ class OptimisationRun(SQLModel, table=True):
     gap: float | None = None
     # Set by a planner; the runner stops the solver at its next callback and records "cancelled".
     cancel_requested: bool = Field(default=False)
-    # Budget sweep: runs of one sweep share sweep_key and differ in budget_factor (1.0 = as planned).
+    # Budget sweep: runs of one sweep share sweep_key and differ in budget_factor (1.0: as
+    # planned).
     budget_factor: float = Field(default=1.0)
     sweep_key: str | None = Field(default=None, max_length=40, index=True)
+    # The reason in English (for logs and API clients); `error_code` and `error_params` let
+    # the pages say it in the reader's language (services/run_errors.py).
     error: str | None = Field(default=None, max_length=2000)
+    error_code: str | None = Field(default=None, max_length=40)
+    error_params: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
+    # The full result can be megabytes: list pages never load it (they defer the column) and
+    # read `summary`, a few hundred bytes of headline figures written with it.
     result: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
+    summary: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))

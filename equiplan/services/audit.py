@@ -47,6 +47,10 @@ _IGNORED_FIELDS = {
     "progress",
     "heartbeat_at",
     "last_used_at",
+    # An optimisation run's result and summary are derived (megabytes for a large fleet), not a
+    # change anybody made: the run's status says that it finished.
+    "result",
+    "summary",
 }
 _REDACTED_FIELDS = {"password_hash", "token_hash", "calendar_token"}
 _REDACTED = "[redacted]"
@@ -194,6 +198,27 @@ def record_bulk(session: OrmSession, entity: str, count: int, detail: dict[str, 
             changes={
                 "count": [None, count],
                 **{k: [None, _jsonable(v)] for k, v in detail.items()},
+            },
+        )
+    )
+
+
+def record_bulk_delete(
+    session: OrmSession, entity: str, ids: list[int], detail: dict[str, Any]
+) -> None:
+    """One event for rows deleted in one statement that bypassed the ORM (e.g. a scenario's
+    runs): which ids went, and why (`detail`)."""
+    actor = current_actor()
+    session.add(
+        AuditEvent(
+            user_id=actor.user_id,
+            origin=actor.origin,
+            entity=entity,
+            action="delete",
+            changes={
+                "count": [len(ids), None],
+                "ids": [ids, None],
+                **{k: [_jsonable(v), None] for k, v in detail.items()},
             },
         )
     )

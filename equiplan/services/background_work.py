@@ -11,6 +11,7 @@ Runners register per kind of work; the optimiser (a later issue) registers its o
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -19,6 +20,7 @@ from sqlalchemy import func, or_, select
 from sqlmodel import Session
 
 from equiplan.models import OptimisationRun
+from equiplan.services import run_errors
 
 # A running job beats at least this often; twice as long without a beat means it is orphaned.
 HEARTBEAT_EVERY = timedelta(seconds=30)
@@ -26,6 +28,25 @@ ORPHANED_AFTER = HEARTBEAT_EVERY * 4
 
 RunRunner = Callable[[Session, OptimisationRun, datetime], None]
 _RUNNERS: dict[str, RunRunner] = {}
+# Set while the process that runs the jobs is stopping (scheduler.py): a running solve stops
+# at its next check and its run ends "failed" (interrupted), instead of holding the shutdown
+# up to its whole time limit.
+_STOPPING = threading.Event()
+
+
+def stop_running_work() -> None:
+    """Ask the work running in this process to stop soon (the process is shutting down)."""
+    _STOPPING.set()
+
+
+def allow_work() -> None:
+    """Let work run again (a scheduler starts, or takes over as leader)."""
+    _STOPPING.clear()
+
+
+def stopping() -> bool:
+    """True while this process is shutting down its jobs."""
+    return _STOPPING.is_set()
 
 
 def register_runner(kind: str, runner: RunRunner) -> None:
@@ -59,14 +80,10 @@ def fail_orphaned_runs(session: Session, now: datetime) -> int:
         .with_for_update(skip_locked=True)
     ).all()
     for run in orphans:
-        last_sign = run.heartbeat_at or run.started_at
+        last_sign = run.heartbeat_at or run.started_at or now
+        reason = run_errors.RunError(run_errors.ORPHANED, {"since": f"{last_sign:%Y-%m-%d %H:%M}"})
         run.status, run.finished_at = "failed", now
-        run.error = (
-            "The process running it stopped (no sign of life since "
-            f"{last_sign:%Y-%m-%d %H:%M} UTC); start the run again."
-            if last_sign
-            else "The process running it stopped; start the run again."
-        )
+        run.error, run.error_code, run.error_params = reason.english, reason.code, reason.params
     session.commit()
     return len(orphans)
 

@@ -18,6 +18,9 @@ MAX_CENTS = 10**13  # a hundred billion euros: anything above is a typing mistak
 # (offsets) still fits the databases' 64-bit integers.
 MAX_WHOLE = 10**15
 MIN_YEAR, MAX_YEAR = 1900, 2200
+# Tabs and line breaks are text; the other C0 control characters are not (PostgreSQL refuses
+# NUL in text outright, and the rest would travel unseen into mails, files and exports).
+_ALLOWED_CONTROLS = frozenset("\t\n\r")
 
 
 def _blank(value: Any) -> bool:
@@ -29,8 +32,9 @@ def text(
 ) -> Callable[[Any], str]:
     """Text up to `max_length` characters without surrounding white space; None is empty.
 
-    A `single_line` value (a number or a code, which also appears in email subjects and file
-    names) may not contain line breaks, tabs or other control characters.
+    No value may contain control characters other than tabs and line breaks; a `single_line`
+    value (a number or a code, which also appears in email subjects and file names) may not
+    contain those either.
     """
 
     def parse(value: Any) -> str:
@@ -45,6 +49,8 @@ def text(
             raise ValueError(_l("At most %(n)d characters.", n=max_length))
         if single_line and any(ord(c) < 32 or 127 <= ord(c) < 160 for c in stripped):
             raise ValueError(_l("One line of text, without line breaks or tabs."))
+        if any(ord(c) < 32 and c not in _ALLOWED_CONTROLS for c in stripped):
+            raise ValueError(_l("Remove the invisible control characters from this text."))
         return stripped
 
     return parse

@@ -31,6 +31,7 @@ from equiplan.models import Equipment, utcnow
 from equiplan.services.audit import acting_as, current_actor
 from equiplan.services.clock import local_today
 from equiplan.services.seeding_bulk import BULK_TABLES, chunks, record_bulk_events, write_fleet
+from equiplan.services.seeding_planning import ensure_demo_scenario
 from equiplan.services.seeding_reference import (
     ORM_TABLES,
     ModelRef,
@@ -115,6 +116,7 @@ def seed_demo(session: Session, *, today: date | None = None) -> dict[str, int]:
         new_specs = [spec for spec in specs if spec.inventory_no not in existing]
         write_fleet(session, new_specs, context, f"demo:{DEMO_SEED}", counts, lambda _msg: None)
         record_bulk_events(session, counts, {"source": "seed_demo", "seed": DEMO_SEED})
+        ensure_demo_scenario(session, today)
         session.commit()
     return dict(counts)
 

@@ -14,6 +14,9 @@ from equiplan.web import (
     equipment,
     kpis,
     outbox,
+    run_results,
+    runs,
+    scenarios,
     schedules,
     transfer,
     work_orders,
@@ -34,5 +37,8 @@ def register_blueprints(app: Flask) -> None:
         outbox.bp,
         charts.bp,
         kpis.bp,
+        runs.bp,
+        run_results.bp,
+        scenarios.bp,
     ):
         app.register_blueprint(blueprint)

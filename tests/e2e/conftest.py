@@ -97,6 +97,8 @@ def _server_env(database_url: str) -> dict[str, str]:
         EQUIPLAN_LOG_LEVEL="WARNING",
         # The browser tests sign the same demo accounts in many times within a minute.
         EQUIPLAN_LOGIN_LIMIT_PER_ACCOUNT="100 per minute",
+        # Queued optimisation runs start within a second, not the default ten.
+        EQUIPLAN_QUEUE_EVERY_SECONDS="1",
         PYTHONUNBUFFERED="1",
     )
     return env

@@ -1,0 +1,107 @@
+"""Why an optimisation run failed, as a code with parameters, said in the reader's language.
+
+The runner (scheduler process) and the orphan check record a code and its parameters in
+`run.error_code` / `run.error_params`, and the English text in `run.error` for logs and API
+clients. The pages translate the code when they show it (`error_text`), so a reason is never
+frozen in the language the scheduler happened to run in.
+
+Messages that come from elsewhere (the portfolio builder's checks) are made in English
+(`in_english`) and kept as a parameter (`kept_message`); shown, they are looked up in the
+catalogue by their English text, which is their message id when they have no placeholders
+(otherwise they are shown in English).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+
+from flask import has_app_context
+from flask_babel import force_locale, get_locale, gettext
+from flask_babel import lazy_gettext as _l
+
+NO_PLAN = "no_plan"  # the time ran out before the solver found any plan
+INFEASIBLE = "infeasible"  # no plan meets every budget and requirement
+INPUT = "input"  # the scenario cannot be planned (nothing in scope, a bad budget...)
+UNEXPECTED = "unexpected"  # a bug or an outage: logged with its traceback
+ORPHANED = "orphaned"  # the process running it stopped beating
+INTERRUPTED = "interrupted"  # the scheduler was stopped while it solved
+CODES = (NO_PLAN, INFEASIBLE, INPUT, UNEXPECTED, ORPHANED, INTERRUPTED)
+
+_MESSAGES = {
+    NO_PLAN: _l(
+        "The solver found no plan in the time limit (status %(status)s); give it more time."
+    ),
+    INFEASIBLE: _l("No plan meets every budget and requirement: %(reason)s"),
+    INPUT: _l("The scenario cannot be planned: %(message)s"),
+    UNEXPECTED: _l("Unexpected error (%(kind)s); the administrators can find it in the log."),
+    ORPHANED: _l(
+        "The process running it stopped (no sign of life since %(since)s UTC); start the run again."
+    ),
+    INTERRUPTED: _l("The scheduler was stopped while the run was solving; start it again."),
+}
+ENGLISH = "en"
+
+
+@dataclass(frozen=True)
+class RunError:
+    """A failure reason: code, parameters (JSON) and the English text."""
+
+    code: str
+    params: dict[str, Any]
+
+    @property
+    def english(self) -> str:
+        return _say(self.code, self.params, ENGLISH)
+
+
+@contextmanager
+def in_english() -> Iterator[None]:
+    """Messages made inside are English (the runner builds the portfolio this way, so that a
+    problem it reports is stored in English and translated when shown)."""
+    if not has_app_context():
+        yield
+        return
+    with force_locale(ENGLISH):
+        yield
+
+
+def kept_message(text: str) -> dict[str, str]:
+    """A message made elsewhere (in English, see in_english), kept as a parameter."""
+    return {ENGLISH: text}
+
+
+def _in_language(kept: Mapping[str, str], language: str | None) -> str:
+    if language and kept.get(language):
+        return kept[language]
+    english = kept.get(ENGLISH) or next(iter(kept.values()), "")
+    if not language or language == ENGLISH or not english or not has_app_context():
+        return english
+    # Its English text is the message id when it came from one of our catalogued messages.
+    with force_locale(language):
+        return str(gettext(english))
+
+
+def _say(code: str, params: Mapping[str, Any], language: str | None) -> str:
+    values = {
+        name: _in_language(value, language) if isinstance(value, dict) else value
+        for name, value in params.items()
+    }
+    message = _MESSAGES.get(code)
+    if message is None:
+        return str(values.get("text", code))
+    if language is None or not has_app_context():
+        return str(message % values)
+    with force_locale(language):
+        return str(message % values)
+
+
+def error_text(code: str | None, params: Mapping[str, Any] | None, fallback: str | None) -> str:
+    """The reason in the current language; `fallback` (the stored English text) for runs
+    recorded without a code."""
+    if code is None or code not in _MESSAGES:
+        return fallback or ""
+    language = str(get_locale() or "") if has_app_context() else None
+    return _say(code, params or {}, language or None)

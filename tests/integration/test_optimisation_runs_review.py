@@ -1,0 +1,208 @@
+"""Regression tests of the runs review on SQLite and PostgreSQL: lists never load a run's
+result, a cancel never overwrites a run the scheduler just claimed, failure reasons are
+recorded as codes, a run ended by the orphan check stops solving, and a stopping scheduler
+ends its running solve at once."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import timedelta
+
+import pytest
+from flask import Flask
+from flask_babel import force_locale
+from sqlalchemy import inspect, update
+from sqlmodel import Session
+
+from equiplan.models import OptimisationRun, utcnow
+from equiplan.services import optimisation_runs as runs
+from equiplan.services import run_errors
+from equiplan.services.background_work import (
+    ORPHANED_AFTER,
+    allow_work,
+    pick_up_queued_work,
+    register_runner,
+    stop_running_work,
+)
+from equiplan.services.plan_summary import result_summary
+from equiplan.services.run_execution import execute_run
+from equiplan.services.run_progress import RunMonitor
+from tests.factories import make_agency
+from tests.run_fixtures import Planned, make_finished_run, make_planned_fleet, make_run
+
+
+@pytest.fixture(autouse=True)
+def _runner() -> Iterator[None]:
+    register_runner("optimisation", execute_run)
+    yield
+    allow_work()  # a test that stops the work must not leave it stopped
+
+
+@pytest.fixture
+def planned(session: Session) -> Planned:
+    return make_planned_fleet(session, make_agency(session, "VSAT"))
+
+
+def _other_session(session: Session) -> Session:
+    """A second session on the test's database (as the scheduler's would be)."""
+    return Session(
+        bind=session.get_bind(), expire_on_commit=False, join_transaction_mode="create_savepoint"
+    )
+
+
+def _fresh(session: Session, run_id: int) -> OptimisationRun:
+    session.expire_all()
+    return session.get_one(OptimisationRun, run_id)
+
+
+def _result_loaded(run: OptimisationRun) -> bool:
+    return "result" not in inspect(run).unloaded
+
+
+def test_lists_of_runs_never_load_their_results(session: Session, planned: Planned) -> None:
+    finished = make_finished_run(session, planned.scenario, sweep_key="s1")
+    second = make_finished_run(session, planned.scenario, sweep_key="s1", budget_factor=1.2)
+    queued = make_run(session, planned.scenario)
+    session.expunge_all()  # as a new request: nothing in the identity map yet
+
+    page = runs.list_runs(session)
+    assert {run.id for run in page.items} == {finished.id, second.id, queued.id}
+    assert not any(_result_loaded(run) for run in page.items)
+    assert [run.summary is not None for run in page.items] == [False, True, True]
+    session.expunge_all()
+    assert not any(_result_loaded(run) for run in runs.sweep_runs(session, "s1"))
+    session.expunge_all()
+    compared = runs.runs_by_ids(session, [finished.id, second.id])  # type: ignore[list-item]
+    assert not any(_result_loaded(run) for run in compared)
+    session.expunge_all()
+    assert not _result_loaded(runs.get_run(session, finished.id))  # type: ignore[arg-type]
+    session.expunge_all()
+    assert runs.get_run(session, finished.id, with_result=True).result is not None  # type: ignore[arg-type]
+
+
+def test_a_run_finished_before_summaries_gets_one_when_first_listed(
+    session: Session, planned: Planned
+) -> None:
+    legacy = make_finished_run(session, planned.scenario, summary=None)
+    session.expunge_all()
+    listed = runs.list_runs(session).items[0]
+    assert listed.summary == result_summary(legacy.result)  # type: ignore[arg-type]
+    assert _fresh(session, legacy.id).summary == listed.summary  # type: ignore[arg-type]
+
+
+def test_a_solved_run_stores_its_summary_without_the_greedy_choices(
+    session: Session, planned: Planned
+) -> None:
+    run = runs.queue_run(session, planned.scenario.id, requested_by_id=None, workers=1)
+    pick_up_queued_work(session, utcnow())
+    stored = _fresh(session, run.id)  # type: ignore[arg-type]
+    assert stored.status == "done", stored.error
+    assert stored.result is not None
+    assert stored.summary == result_summary(stored.result)
+    assert "choices" not in stored.result["plan"]["baselines"]["greedy"]
+    assert stored.result["availability"]["greedy"] is not None
+
+
+def test_a_cancel_does_not_overwrite_a_run_just_claimed(session: Session, planned: Planned) -> None:
+    run = make_run(session, planned.scenario)
+    assert runs.get_run(session, run.id).status == "queued"  # type: ignore[arg-type]
+    # The scheduler claims it in its own session while this one holds the stale copy.
+    scheduler = _other_session(session)
+    try:
+        scheduler.execute(
+            update(OptimisationRun)
+            .where(OptimisationRun.id == run.id)  # type: ignore[arg-type]
+            .values(status="running", started_at=utcnow(), heartbeat_at=utcnow())
+        )
+        scheduler.commit()
+    finally:
+        scheduler.close()
+
+    cancelled = runs.request_cancel(session, run.id)  # type: ignore[arg-type]
+
+    assert (cancelled.status, cancelled.cancel_requested) == ("running", True)
+    stored = _fresh(session, run.id)  # type: ignore[arg-type]
+    assert (stored.status, stored.cancel_requested, stored.finished_at) == ("running", True, None)
+
+
+def test_cancelling_a_sweep_ends_its_queued_runs_and_leaves_finished_ones(
+    session: Session, planned: Planned
+) -> None:
+    queued = runs.queue_sweep(session, planned.scenario.id, requested_by_id=None, points=3)
+    key = queued[0].sweep_key
+    assert key is not None
+    finished = make_finished_run(session, planned.scenario, sweep_key=key)
+    assert runs.cancel_sweep(session, key) == 3
+    statuses = {run.id: run.status for run in runs.sweep_runs(session, key)}
+    assert statuses.pop(finished.id) == "done"
+    assert set(statuses.values()) == {"cancelled"}
+
+
+def test_an_orphaned_run_records_the_reason_as_a_code(session: Session, planned: Planned) -> None:
+    long_ago = utcnow() - ORPHANED_AFTER - timedelta(minutes=1)
+    run = make_run(
+        session, planned.scenario, status="running", started_at=long_ago, heartbeat_at=long_ago
+    )
+    pick_up_queued_work(session, utcnow())
+    stored = _fresh(session, run.id)  # type: ignore[arg-type]
+    assert stored.status == "failed"
+    assert stored.error_code == run_errors.ORPHANED
+    assert stored.error_params == {"since": f"{long_ago:%Y-%m-%d %H:%M}"}
+    assert stored.error is not None
+    assert stored.error.startswith("The process running it stopped")
+
+
+def test_an_input_problem_is_stored_in_english_and_shown_translated(
+    app: Flask, session: Session, planned: Planned
+) -> None:
+    planned.scenario.type_codes = ["NO-SUCH-TYPE"]
+    session.commit()
+    run = runs.queue_run(session, planned.scenario.id, requested_by_id=None)
+    with app.app_context():  # as the scheduler's jobs run
+        pick_up_queued_work(session, utcnow())
+    stored = _fresh(session, run.id)  # type: ignore[arg-type]
+    assert (stored.status, stored.error_code) == ("failed", run_errors.INPUT)
+    # Kept in English whatever the scheduler's language, and translated when shown.
+    scope = "No equipment is in this scenario's scope: widen its agencies or types."
+    assert stored.error_params == {"message": {"en": scope}}
+    assert stored.error == f"The scenario cannot be planned: {scope}"
+    with app.test_request_context(), force_locale("lt"):
+        shown = run_errors.error_text(stored.error_code, stored.error_params, stored.error)
+    assert "apimt" in shown  # the Lithuanian catalogue's text of the same message
+    assert scope not in shown
+
+
+def test_the_monitor_stops_the_solver_once_the_run_was_ended_elsewhere(
+    session: Session, planned: Planned
+) -> None:
+    run = make_run(session, planned.scenario, status="running", started_at=utcnow())
+    with RunMonitor(lambda: _other_session(session), run.id, 10, beat_every=3600) as monitor:  # type: ignore[arg-type]
+        assert monitor.should_stop() is False
+        # The orphan check (another process, after a long stall) reported it as failed.
+        session.execute(
+            update(OptimisationRun)
+            .where(OptimisationRun.id == run.id)  # type: ignore[arg-type]
+            .values(status="failed")
+        )
+        session.commit()
+        monitor.beat()
+        assert monitor.ended_elsewhere
+        assert monitor.should_stop() is True
+        assert monitor.cancel_seen is False
+
+
+def test_a_stopping_scheduler_ends_the_running_solve_as_interrupted(
+    session: Session, planned: Planned
+) -> None:
+    run = runs.queue_run(
+        session, planned.scenario.id, requested_by_id=None, workers=1, time_limit_seconds=600
+    )
+    stop_running_work()  # what scheduler.py does when the process is asked to stop
+    started = utcnow()
+    pick_up_queued_work(session, started)
+    stored = _fresh(session, run.id)  # type: ignore[arg-type]
+    assert (stored.status, stored.error_code) == ("failed", run_errors.INTERRUPTED)
+    assert stored.result is None
+    # Stopped at the first check, not after its ten-minute time limit.
+    assert stored.finished_at is not None
+    assert (stored.finished_at - started).total_seconds() < 60

@@ -1,0 +1,180 @@
+"""Review fixes of the scenario service, on both backends: deleting a scenario keeps the runs'
+results out of the audit trail, a name taken between the check and the insert is a field
+error (not a 500), a run that appears while a scenario is deleted is refused cleanly, the
+delete locks the scenario first, and control characters are refused in text."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import pytest
+from sqlalchemy import event, select
+from sqlmodel import Session
+
+from equiplan.models import AuditEvent, BudgetScenario, OptimisationRun
+from equiplan.services import optimisation_runs, scenarios
+from equiplan.services.errors import ValidationError
+from tests.factories import make_agency
+
+
+def _fields(**changes: Any) -> dict[str, Any]:
+    return {
+        "name": "Integrity",
+        "first_year": 2027,
+        "horizon_years": 2,
+        "budgets": {"total": [100, 100]},
+        **changes,
+    }
+
+
+@contextmanager
+def _before_flush(session: Session, act: Callable[[Session], None]) -> Iterator[None]:
+    """Run `act` once, just before `session`'s next flush that it cares about: what another
+    transaction might have written between the service's check and its write."""
+
+    def listener(flushing: Any, _context: Any, _instances: Any) -> None:
+        act(flushing)
+
+    event.listen(session, "before_flush", listener)
+    try:
+        yield
+    finally:
+        event.remove(session, "before_flush", listener)
+
+
+def _insert_rival_named(name: str) -> Callable[[Session], None]:
+    done: list[bool] = []
+
+    def act(flushing: Session) -> None:
+        if done or not any(isinstance(o, BudgetScenario) for o in [*flushing.new, *flushing.dirty]):
+            return
+        done.append(True)
+        with Session(bind=flushing.connection(), join_transaction_mode="rollback_only") as other:
+            other.add(BudgetScenario(**_fields(name=name)))
+            other.flush()
+
+    return act
+
+
+def test_a_name_taken_meanwhile_is_a_field_error_on_create(session: Session) -> None:
+    with _before_flush(session, _insert_rival_named("Race")), pytest.raises(ValidationError) as e:
+        scenarios.create_scenario(session, **_fields(name="Race"))
+    assert e.value.errors == {"name": "Another scenario has this name."}
+
+
+def test_a_name_taken_meanwhile_is_a_field_error_on_copy_and_update(session: Session) -> None:
+    original = scenarios.create_scenario(session, **_fields())
+    with (
+        _before_flush(session, _insert_rival_named("Copy race")),
+        pytest.raises(ValidationError) as e,
+    ):
+        scenarios.copy_scenario(session, original.id, name="Copy race")
+    assert "name" in e.value.errors
+    with (
+        _before_flush(session, _insert_rival_named("Renamed")),
+        pytest.raises(ValidationError) as e,
+    ):
+        scenarios.update_scenario(session, original.id, version=1, name="Renamed")
+    assert "name" in e.value.errors
+    session.expire_all()
+    assert session.get_one(BudgetScenario, original.id).name == "Integrity"
+
+
+def test_a_run_queued_while_deleting_is_refused_cleanly(session: Session) -> None:
+    scenario = scenarios.create_scenario(session, **_fields())
+
+    def queue_run(flushing: Session) -> None:
+        if any(isinstance(o, BudgetScenario) for o in flushing.deleted):
+            with Session(
+                bind=flushing.connection(), join_transaction_mode="rollback_only"
+            ) as other:
+                other.add(OptimisationRun(scenario_id=scenario.id, status="queued"))
+                other.flush()
+
+    with _before_flush(session, queue_run), pytest.raises(ValidationError) as raised:
+        scenarios.delete_scenario(session, scenario.id, version=1)
+    assert "scenario" in raised.value.errors
+    session.expire_all()
+    assert session.get(BudgetScenario, scenario.id) is not None
+
+
+def test_deleting_keeps_the_run_results_out_of_the_audit_trail(session: Session) -> None:
+    scenario = scenarios.create_scenario(session, **_fields())
+    big = {"choices": {f"ITEM-{n:05d}": "replace@2027" for n in range(2000)}}
+    runs = [OptimisationRun(scenario_id=scenario.id, status="done") for _ in range(3)]
+    session.add_all(runs)
+    session.commit()
+    for run in runs:
+        run.result = big  # what the worker writes when a run ends
+    session.commit()
+    scenarios.delete_scenario(session, scenario.id, version=1)
+    events = list(
+        session.execute(
+            select(AuditEvent).where(AuditEvent.entity == OptimisationRun.__tablename__)
+        ).scalars()
+    )
+    deletions = [e for e in events if e.action == "delete"]
+    # One event for the three runs, naming them; no result anywhere in the trail.
+    assert len(deletions) == 1
+    assert deletions[0].changes["ids"] == [sorted(r.id for r in runs), None]
+    assert deletions[0].changes["scenario_id"] == [scenario.id, None]
+    assert all("result" not in e.changes for e in events)
+    assert all("ITEM-00001" not in str(e.changes) for e in events)
+    assert session.execute(select(OptimisationRun)).first() is None
+
+
+def test_delete_locks_the_scenario_before_it_looks_at_the_runs(
+    session: Session, backend: str
+) -> None:
+    scenario = scenarios.create_scenario(session, **_fields())
+    statements: list[str] = []
+
+    def seen(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        statements.append(" ".join(statement.split()))
+
+    engine = session.connection().engine
+    event.listen(engine, "before_cursor_execute", seen)
+    try:
+        scenarios.delete_scenario(session, scenario.id, version=1)
+    finally:
+        event.remove(engine, "before_cursor_execute", seen)
+    lock = next(i for i, s in enumerate(statements) if s.startswith("SELECT budget_scenario.id"))
+    runs = next(i for i, s in enumerate(statements) if "FROM optimisation_run" in s)
+    assert lock < runs
+    # SQLite has no row locks (a writer locks the whole database); PostgreSQL locks the row.
+    assert statements[lock].endswith("FOR UPDATE") == (backend == "postgresql")
+
+
+@pytest.mark.parametrize("control", ["\x00", "\x07", "\x1b"])
+def test_control_characters_are_refused_in_the_description(session: Session, control: str) -> None:
+    make_agency(session, "ICX")
+    with pytest.raises(ValidationError) as raised:
+        scenarios.create_scenario(session, **_fields(description=f"Lanes{control}first"))
+    assert raised.value.errors == {
+        "description": "Remove the invisible control characters from this text."
+    }
+    # Tabs and line breaks are text.
+    created = scenarios.create_scenario(session, **_fields(description="Lanes\tfirst\r\nthen"))
+    assert created.description == "Lanes\tfirst\r\nthen"
+
+
+def test_queueing_a_run_locks_the_scenario_so_a_delete_cannot_slip_in(
+    session: Session, backend: str
+) -> None:
+    scenario = scenarios.create_scenario(session, **_fields())
+    statements: list[str] = []
+
+    def seen(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        statements.append(" ".join(statement.split()))
+
+    engine = session.connection().engine
+    event.listen(engine, "before_cursor_execute", seen)
+    try:
+        run = optimisation_runs.queue_run(session, scenario.id, requested_by_id=None)
+    finally:
+        event.remove(engine, "before_cursor_execute", seen)
+    assert run.status == "queued"
+    read = next(s for s in statements if s.startswith("SELECT budget_scenario."))
+    assert read.endswith("FOR UPDATE") == (backend == "postgresql")

@@ -1,0 +1,261 @@
+"""The run pages as users see them: a planner queues a run or a sweep (bad settings keep the
+input), the run page with its live-progress hooks, cancelling, the results (actions, budgets,
+availability, deferred items with the rule), one item's explanation, the exports, the compare
+and sweep pages; technicians read but see no buttons."""
+
+from __future__ import annotations
+
+import io
+import json
+
+from flask.testing import FlaskClient
+from openpyxl import load_workbook
+from sqlalchemy import select
+from sqlmodel import Session
+
+from equiplan.models import OptimisationRun
+from tests.conftest import csrf_token, sign_in
+from tests.run_fixtures import make_finished_run, make_run, make_scenario
+from tests.web.conftest import World
+
+
+def _post(client: FlaskClient, path: str, data: dict[str, str]):  # type: ignore[no-untyped-def]
+    return client.post(path, data={**data, "csrf_token": csrf_token(client, "/runs")})
+
+
+def _runs(session: Session) -> list[OptimisationRun]:
+    session.expire_all()
+    return list(session.scalars(select(OptimisationRun).order_by(OptimisationRun.id)))
+
+
+def test_a_planner_queues_a_run_and_lands_on_its_live_page(
+    client: FlaskClient, world: World, session: Session
+) -> None:
+    scenario = make_scenario(session)
+    sign_in(client, world.users["planner"])
+    form = client.get(f"/scenarios/{scenario.id}/runs/new").get_data(as_text=True)
+    assert "Time limit (seconds)" in form
+    assert 'id="run-time_limit_seconds"' in form
+    assert 'id="sweep-low_percent"' in form
+    assert 'value="50"' in form
+
+    response = _post(
+        client,
+        f"/scenarios/{scenario.id}/runs/new",
+        {"time_limit_seconds": "20", "workers": "1", "seed": "7"},
+    )
+
+    assert response.status_code == 302
+    [run] = _runs(session)
+    assert (run.status, run.time_limit_seconds, run.workers, run.seed) == ("queued", 20, 1, 7)
+    assert run.requested_by_id == world.users["planner"].id
+    assert response.headers["Location"] == f"/runs/{run.id}"
+    page = client.get(f"/runs/{run.id}").get_data(as_text=True)
+    # The page polls the run's JSON status with the script served from /static (CSP: no
+    # inline script) and shows a progress bar, incumbent, bound and gap.
+    assert f'data-run-status-url="/api/v1/runs/{run.id}"' in page
+    assert 'src="/static/run_progress.js"' in page
+    assert '<progress class="w-100" id="run-progress-bar" max="1" value="0.0"' in page
+    for label in ("Best plan so far (value)", "Proven bound", "Gap", "Cancel this run"):
+        assert label in page
+    assert "<script>" not in page
+
+
+def test_bad_settings_keep_the_input_and_write_nothing(
+    client: FlaskClient, world: World, session: Session
+) -> None:
+    scenario = make_scenario(session)
+    sign_in(client, world.users["admin"])
+    response = _post(
+        client,
+        f"/scenarios/{scenario.id}/runs/new",
+        {"time_limit_seconds": "99999", "workers": "two", "seed": "1"},
+    )
+    assert response.status_code == 400
+    html = response.get_data(as_text=True)
+    assert '<div class="invalid-feedback">Give a number from 5 to 3600.</div>' in html
+    assert '<div class="invalid-feedback">Give a whole number.</div>' in html
+    assert 'value="99999"' in html
+    assert 'value="two"' in html
+    sweep = _post(
+        client,
+        f"/scenarios/{scenario.id}/sweeps/new",
+        {"low_percent": "150", "high_percent": "50", "points": "5"},
+    )
+    assert sweep.status_code == 400
+    assert "Give a higher percentage than the lowest one." in sweep.get_data(as_text=True)
+    assert _runs(session) == []
+
+
+def test_a_sweep_queues_runs_and_shows_its_page(
+    client: FlaskClient, world: World, session: Session
+) -> None:
+    scenario = make_scenario(session)
+    sign_in(client, world.users["planner"])
+    response = _post(
+        client,
+        f"/scenarios/{scenario.id}/sweeps/new",
+        {"low_percent": "60", "high_percent": "140", "points": "5", "time_limit_seconds": "10"},
+    )
+    assert response.status_code == 302
+    runs = _runs(session)
+    assert [r.budget_factor for r in runs] == [0.6, 0.8, 1.0, 1.2, 1.4]
+    page = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "Some runs of this sweep are still queued or running" in page
+    assert page.count('data-status="queued"') == 5
+
+
+def test_cancelling_a_queued_run_ends_it_and_an_ended_one_cannot_be(
+    client: FlaskClient, world: World, session: Session
+) -> None:
+    run = make_run(session, make_scenario(session))
+    sign_in(client, world.users["planner"])
+    response = _post(client, f"/runs/{run.id}/cancel", {})
+    assert response.status_code == 302
+    assert _runs(session)[0].status == "cancelled"
+    again = _post(client, f"/runs/{run.id}/cancel", {})
+    assert again.status_code == 409
+    assert "This run has already ended" in again.get_data(as_text=True)
+
+
+def test_a_running_run_gets_a_cancel_request(
+    client: FlaskClient, world: World, session: Session
+) -> None:
+    run = make_run(session, make_scenario(session), status="running")
+    sign_in(client, world.users["admin"])
+    response = _post(client, f"/runs/{run.id}/cancel", {})
+    assert response.status_code == 302
+    stored = _runs(session)[0]
+    assert (stored.status, stored.cancel_requested) == ("running", True)
+    page = client.get(f"/runs/{run.id}").get_data(as_text=True)
+    assert "cancel requested" in page
+
+
+def test_the_results_page_shows_actions_budgets_availability_and_deferred_items(
+    client: FlaskClient, world: World, session: Session
+) -> None:
+    run = make_finished_run(session, make_scenario(session))
+    sign_in(client, world.users["technician"])
+    detail = client.get(f"/runs/{run.id}").get_data(as_text=True)
+    assert f'href="/runs/{run.id}/results"' in detail
+    assert "Cancel this run" not in detail
+    assert "data-run-status-url" not in detail
+    html = client.get(f"/runs/{run.id}/results").get_data(as_text=True)
+    # Summary, the two charts with their tables, the budget table with the tight year.
+    assert "95.3 %" in html
+    assert "90.7 %" in html
+    assert 'data-testid="chart-spend"' in html
+    assert 'data-testid="chart-availability"' in html
+    assert "€9,000.00" in html
+    assert "tight" in html
+    # EQ-OLD's replacement in 2027, late against its design life (ended 2025).
+    assert f'href="/runs/{run.id}/items/EQ-OLD">EQ-OLD</a>' in html
+    assert "late" in html
+    assert "€8,400.00" in html
+    # EQ-WAIT is deferred: the tight 2027 total budget, and 8,600 € more would fund it.
+    assert 'data-testid="deferred-table"' in html
+    assert "EQ-WAIT" in html
+    assert "Total budget 2027" in html
+    assert "€8,600.00" in html
+    assert "An item is deferred when the plan gives it less value than its best option" in html
+    item = client.get(f"/runs/{run.id}/items/EQ-WAIT").get_data(as_text=True)
+    assert "Extra budget that would fund it: €8,600.00." in item
+    assert 'data-testid="deferred-flag">yes' in item
+    assert client.get(f"/runs/{run.id}/items/NOPE").status_code == 404
+
+
+def test_results_of_a_run_without_a_result_are_missing(
+    client: FlaskClient, world: World, session: Session
+) -> None:
+    run = make_run(session, make_scenario(session))
+    sign_in(client, world.users["planner"])
+    assert client.get(f"/runs/{run.id}/results").status_code == 404
+    assert client.get(f"/runs/{run.id}/plan.json").status_code == 404
+
+
+def test_the_plan_downloads_as_json_and_xlsx(
+    client: FlaskClient, world: World, session: Session
+) -> None:
+    run = make_finished_run(session, make_scenario(session))
+    sign_in(client, world.users["planner"])
+    plan = json.loads(client.get(f"/runs/{run.id}/plan.json").data)
+    assert plan["format"] == "equiplan-plan/1"
+    assert plan["choices"]["EQ-OLD"] == "replace@2027"
+    assert plan["periods"] == ["2027", "2028", "2029"]
+    response = client.get(f"/runs/{run.id}/plan.xlsx")
+    assert response.headers["Content-Disposition"].endswith(f"plan-run-{run.id}.xlsx")
+    book = load_workbook(io.BytesIO(response.data), read_only=True)
+    assert book.sheetnames == ["Summary", "Actions", "Spend", "Availability", "Deferred"]
+    actions = list(book["Actions"].iter_rows(values_only=True))
+    assert actions[1][:3] == (2027, "EQ-OLD", "VSAT")
+    deferred = list(book["Deferred"].iter_rows(values_only=True))
+    assert deferred[1][0] == "EQ-WAIT"
+    assert deferred[1][-1] == 8600
+
+
+def test_runs_are_compared_side_by_side(
+    client: FlaskClient, world: World, session: Session
+) -> None:
+    scenario = make_scenario(session)
+    first = make_finished_run(session, scenario)
+    second = make_finished_run(session, scenario, budget_factor=1.5)
+    sign_in(client, world.users["planner"])
+    listed = client.get("/runs").get_data(as_text=True)
+    assert f'name="ids" value="{first.id}"' in listed
+    html = client.get(f"/runs/compare?ids={first.id}&ids={second.id}").get_data(as_text=True)
+    assert 'data-testid="compare-table"' in html
+    assert "150%" in html
+    assert 'data-testid="chart-compare"' in html
+    assert client.get(f"/runs/compare?ids={first.id}").status_code == 400
+    assert client.get(f"/runs/compare?ids={first.id}&ids=999999").status_code == 404
+
+
+def test_the_scenario_panel_lists_its_runs_and_offers_the_forms_to_planners(
+    app, client: FlaskClient, world: World, session: Session
+) -> None:  # type: ignore[no-untyped-def]
+    scenario = make_scenario(session)
+    run = make_run(session, scenario)
+    sign_in(client, world.users["planner"])
+    with app.test_request_context():
+        from flask import render_template
+        from flask_login import login_user
+
+        login_user(world.users["planner"])
+        html = render_template("planning/_scenario_runs.html", scenario=scenario)
+        assert 'data-testid="run-form"' in html
+        assert f'href="/runs/{run.id}"' in html
+        login_user(world.users["technician"])
+        html = render_template("planning/_scenario_runs.html", scenario=scenario)
+        assert 'data-testid="run-form"' not in html
+        assert f'href="/runs/{run.id}"' in html
+
+
+def test_a_failed_run_shows_why(client: FlaskClient, world: World, session: Session) -> None:
+    run = make_run(
+        session,
+        make_scenario(session),
+        status="failed",
+        error="No equipment is in this scenario's scope: widen its agencies or types.",
+    )
+    sign_in(client, world.users["technician"])
+    page = client.get(f"/runs/{run.id}").get_data(as_text=True)
+    assert 'data-status="failed"' in page
+    assert "No equipment is in this scenario&#39;s scope" in page
+    assert 'data-testid="results-link"' in page  # present but hidden: there is no result
+    assert "data-run-status-url" not in page
+
+
+def test_a_finished_sweep_draws_budget_against_availability(
+    client: FlaskClient, world: World, session: Session
+) -> None:
+    scenario = make_scenario(session)
+    for factor in (0.5, 1.0, 1.5):
+        make_finished_run(session, scenario, sweep_key="s1", budget_factor=factor)
+    make_run(session, scenario, sweep_key="s1", budget_factor=2.0, status="failed")
+    sign_in(client, world.users["planner"])
+    html = client.get("/runs/sweeps/s1").get_data(as_text=True)
+    assert 'data-testid="chart-sweep"' in html
+    assert "Some runs of this sweep are still queued" not in html
+    table = html.split('data-testid="chart-sweep-table"')[1].split("</table>")[0]
+    assert table.count("<tr>") == 1 + 3  # the header and one row per finished run
+    assert client.get("/runs/sweeps/nope").status_code == 404

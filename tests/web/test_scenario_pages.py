@@ -1,0 +1,267 @@
+"""The scenario pages as planners see them: create a scenario with yearly budget rows, read it,
+change it (bad input, stale versions), copy it, delete it after confirming, export its
+portfolio; the list's search, sorting and paging; who sees what."""
+
+from __future__ import annotations
+
+import json
+from decimal import Decimal
+from typing import Any
+
+from flask.testing import FlaskClient
+from sqlalchemy import select
+from sqlmodel import Session
+
+from equiplan.models import BudgetScenario, OptimisationRun
+from tests.conftest import csrf_token, sign_in
+from tests.web.conftest import World
+
+
+def _post(client: FlaskClient, path: str, data: dict[str, Any]):  # type: ignore[no-untyped-def]
+    return client.post(path, data={**data, "csrf_token": csrf_token(client, "/scenarios/new")})
+
+
+def _form(**fields: Any) -> dict[str, Any]:
+    return {
+        "name": "Border 2027",
+        "description": "Lanes first",
+        "first_year": "2027",
+        "horizon_years": "3",
+        "inflation_pct": "2,5",
+        "carry_over": "y",
+        "budget-total": "1 200 000; 1 250 000; 1 300 000,50",
+        "budget-agency:VSAT": "700000",
+        "budget-agency:MUIT": "",
+        "agency_codes": ["VSAT"],
+        "requirements": "MED/RPMW: 2.5\n",
+        "site_weights": "MED: 5",
+        **fields,
+    }
+
+
+def _scenarios(session: Session) -> list[BudgetScenario]:
+    session.expire_all()
+    return list(session.execute(select(BudgetScenario).order_by(BudgetScenario.id)).scalars())
+
+
+def _make_type(session: Session) -> None:
+    from tests.factories import make_type
+
+    make_type(session, "RPMW")
+
+
+def test_a_planner_creates_and_reads_a_scenario(
+    client: FlaskClient, world: World, session: Session
+) -> None:
+    _make_type(session)
+    sign_in(client, world.users["planner"])
+    page = client.get("/scenarios").get_data(as_text=True)
+    assert 'href="/scenarios/new"' in page
+    form = client.get("/scenarios/new").get_data(as_text=True)
+    # A budget row for the total and for every agency; next year and ten years proposed.
+    assert 'name="budget-total"' in form
+    assert 'name="budget-agency:VSAT"' in form
+    assert 'name="budget-agency:MUIT"' in form
+    assert 'name="horizon_years" pattern="[0-9]*" type="text" value="10"' in form
+
+    response = _post(client, "/scenarios/new", _form())
+    assert response.status_code == 302, response.get_data(as_text=True)
+    [scenario] = _scenarios(session)
+    assert response.headers["Location"] == f"/scenarios/{scenario.id}"
+    assert scenario.budgets == {
+        "total": [120_000_000, 125_000_000, 130_000_050],
+        "agency:VSAT": [70_000_000] * 3,
+    }
+    assert scenario.inflation_pct == Decimal("2.5")
+    assert scenario.carry_over is True
+    assert scenario.agency_codes == ["VSAT"]
+    assert scenario.requirements == {"site:MED/RPMW": [2.5, 2.5, 2.5]}
+    assert scenario.site_weights == {"MED": 5.0}
+    assert scenario.created_by_id == world.users["planner"].id
+
+    detail = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "Border 2027" in detail
+    assert "€1,300,000.50" in detail
+    assert "2027–2029" in detail
+    assert f'href="/scenarios/{scenario.id}/portfolio.json"' in detail
+    assert f'href="/scenarios/{scenario.id}/edit"' in detail
+
+
+def test_every_problem_is_shown_beside_its_input(
+    client: FlaskClient, world: World, session: Session
+) -> None:
+    sign_in(client, world.users["admin"])
+    response = _post(
+        client,
+        "/scenarios/new",
+        _form(
+            name="",
+            horizon_years="40",
+            **{"budget-total": "", "budget-agency:VSAT": "12; x"},
+            requirements="NOWHERE/RPM: 1",
+            site_weights="MED: 500",
+        ),
+    )
+    assert response.status_code == 400
+    html = response.get_data(as_text=True)
+    assert html.count('class="invalid-feedback"') >= 4
+    assert "This field is required." in html
+    assert "Give the total budget of every year." in html
+    assert "Not an amount of euros." in html
+    assert _scenarios(session) == []
+    # What was typed is kept.
+    assert 'value="12; x"' in html
+
+
+def test_edit_with_a_stale_version_keeps_the_input(
+    client: FlaskClient, world: World, session: Session
+) -> None:
+    sign_in(client, world.users["planner"])
+    _post(client, "/scenarios/new", _form(requirements="", agency_codes=[]))
+    [scenario] = _scenarios(session)
+    edit = client.get(f"/scenarios/{scenario.id}/edit").get_data(as_text=True)
+    assert 'value="1200000; 1250000; 1300000.50"' in edit
+    assert 'value="700000"' in edit
+    saved = _post(
+        client,
+        f"/scenarios/{scenario.id}/edit",
+        _form(name="Renamed", requirements="", version="1"),
+    )
+    assert saved.status_code == 302
+    assert _scenarios(session)[0].name == "Renamed"
+    stale = _post(
+        client,
+        f"/scenarios/{scenario.id}/edit",
+        _form(name="Lost", requirements="", version="1"),
+    )
+    assert stale.status_code == 409
+    assert 'value="Lost"' in stale.get_data(as_text=True)
+    assert _scenarios(session)[0].name == "Renamed"
+
+
+def test_copy_then_delete_after_confirming(
+    client: FlaskClient, world: World, session: Session
+) -> None:
+    sign_in(client, world.users["planner"])
+    _post(client, "/scenarios/new", _form(requirements=""))
+    [original] = _scenarios(session)
+    original_id = original.id
+    copied = _post(client, f"/scenarios/{original.id}/copy", {"name": ""})
+    assert copied.status_code == 302
+    copy = _scenarios(session)[1]
+    assert copied.headers["Location"] == f"/scenarios/{copy.id}/edit"
+    assert (copy.name, copy.copied_from_id) == ("Border 2027 (copy)", original.id)
+    assert copy.budgets == original.budgets
+
+    session.add(OptimisationRun(scenario_id=original.id, status="done"))
+    session.commit()
+    confirm = client.get(f"/scenarios/{original.id}/delete").get_data(as_text=True)
+    assert "Its 1 optimisation run goes with it." in confirm
+    assert len(_scenarios(session)) == 2  # asking deletes nothing
+    deleted = _post(client, f"/scenarios/{original.id}/delete", {"version": "1"})
+    assert deleted.status_code == 302
+    assert [s.name for s in _scenarios(session)] == ["Border 2027 (copy)"]
+    assert _scenarios(session)[0].copied_from_id is None
+    assert client.get(f"/scenarios/{original_id}").status_code == 404
+
+
+def test_export_portfolio(client: FlaskClient, world: World, session: Session) -> None:
+    sign_in(client, world.users["planner"])
+    _post(client, "/scenarios/new", _form(requirements="", site_weights="", agency_codes=[]))
+    [scenario] = _scenarios(session)
+    sign_in(client, world.users["technician"])
+    response = client.get(f"/scenarios/{scenario.id}/portfolio.json")
+    assert response.status_code == 200
+    assert response.headers["Content-Disposition"] == (
+        f'attachment; filename="portfolio-{scenario.id}-Border-2027.json"'
+    )
+    document = json.loads(response.get_data(as_text=True))
+    assert document["format"] == "equiplan-portfolio/1"
+    assert document["budgets"]["total"] == [1_200_000.0, 1_250_000.0, 1_300_000.5]
+    assert {item["id"] for item in document["items"]} == {
+        world.vsat_item.inventory_no,
+        world.customs_item.inventory_no,
+    }
+
+
+def test_export_with_nothing_in_scope_says_why(
+    client: FlaskClient, world: World, session: Session
+) -> None:
+    _make_type(session)
+    sign_in(client, world.users["planner"])
+    _post(client, "/scenarios/new", _form(requirements="", type_codes=["RPMW"]))
+    [scenario] = _scenarios(session)
+    response = client.get(f"/scenarios/{scenario.id}/portfolio.json")
+    assert response.status_code == 400
+    assert "No equipment is in this scenario" in response.get_data(as_text=True)
+
+
+def test_list_search_sort_and_paging(client: FlaskClient, world: World, session: Session) -> None:
+    for number in range(30):
+        session.add(
+            BudgetScenario(
+                name=f"Plan {number:02d}",
+                first_year=2027 + number % 3,
+                horizon_years=1,
+                budgets={"total": [1]},
+            )
+        )
+    session.commit()
+    sign_in(client, world.users["technician"])
+    first = client.get("/scenarios").get_data(as_text=True)
+    assert "Plan 00" in first
+    assert "Plan 29" not in first
+    assert "Page 1 of 2" in first
+    assert 'href="/scenarios/new"' not in first  # technicians read only
+    last = client.get("/scenarios?sort=name&desc=1").get_data(as_text=True)
+    assert last.index("Plan 29") < last.index("Plan 28")
+    # Nonsense in the URL shows a list, not an error.
+    assert client.get("/scenarios?page=99999999999999999999&sort=nope").status_code == 200
+    found = client.get("/scenarios?search=plan+1").get_data(as_text=True)
+    assert "Plan 12" in found
+    assert "Plan 22" not in found
+
+
+def test_agency_roles_see_no_planning(client: FlaskClient, world: World) -> None:
+    sign_in(client, world.users["officer"])
+    assert 'href="/scenarios"' not in client.get("/equipment").get_data(as_text=True)
+    assert client.get("/scenarios").status_code == 403
+    planner = client.application.test_client()
+    sign_in(planner, world.users["planner"])
+    assert 'href="/scenarios"' in planner.get("/equipment").get_data(as_text=True)
+
+
+def test_export_is_streamed(client: FlaskClient, world: World, session: Session) -> None:
+    sign_in(client, world.users["planner"])
+    _post(client, "/scenarios/new", _form(requirements="", site_weights="", agency_codes=[]))
+    [scenario] = _scenarios(session)
+    response = client.get(f"/scenarios/{scenario.id}/portfolio.json")
+    assert response.status_code == 200
+    assert response.is_streamed  # written piece by piece, not held whole
+    assert response.mimetype == "application/json"
+    text = response.get_data(as_text=True)
+    assert text.startswith('{"format":"equiplan-portfolio/1",')  # compact
+    assert len(json.loads(text)["items"]) == 2
+
+
+def test_a_nul_byte_in_the_description_is_a_field_error(
+    client: FlaskClient, world: World, session: Session
+) -> None:
+    _make_type(session)
+    sign_in(client, world.users["planner"])
+    response = _post(client, "/scenarios/new", _form(description="Lanes\x00first"))
+    assert response.status_code == 400
+    page = response.get_data(as_text=True)
+    assert "Remove the invisible control characters from this text." in page
+    assert _scenarios(session) == []
+
+
+def test_unknown_sites_are_all_named_in_one_message(
+    client: FlaskClient, world: World, session: Session
+) -> None:
+    _make_type(session)
+    sign_in(client, world.users["planner"])
+    weights = "MED: 5\nNOPE1: 2\nNOPE2: 3"
+    response = _post(client, "/scenarios/new", _form(site_weights=weights))
+    assert response.status_code == 400
+    assert "Unknown sites: NOPE1, NOPE2." in response.get_data(as_text=True)
