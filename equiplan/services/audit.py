@@ -186,21 +186,25 @@ def _forbid_audit_changes(session: OrmSession, _flush: UOWTransaction, _instance
             raise PermissionError("audit events are append-only")
 
 
-def record_bulk(session: OrmSession, entity: str, count: int, detail: dict[str, Any]) -> None:
-    """One event for a bulk load that bypassed the ORM (e.g. seeding thousands of rows)."""
+def _record_outside_orm(
+    session: OrmSession, entity: str, action: str, changes: dict[str, list[Any]]
+) -> None:
     actor = current_actor()
     session.add(
         AuditEvent(
             user_id=actor.user_id,
             origin=actor.origin,
             entity=entity,
-            action="bulk_create",
-            changes={
-                "count": [None, count],
-                **{k: [None, _jsonable(v)] for k, v in detail.items()},
-            },
+            action=action,
+            changes=changes,
         )
     )
+
+
+def record_bulk(session: OrmSession, entity: str, count: int, detail: dict[str, Any]) -> None:
+    """One event for a bulk load that bypassed the ORM (e.g. seeding thousands of rows)."""
+    changes = {"count": [None, count], **{k: [None, _jsonable(v)] for k, v in detail.items()}}
+    _record_outside_orm(session, entity, "bulk_create", changes)
 
 
 def record_bulk_delete(
@@ -208,17 +212,9 @@ def record_bulk_delete(
 ) -> None:
     """One event for rows deleted in one statement that bypassed the ORM (e.g. a scenario's
     runs): which ids went, and why (`detail`)."""
-    actor = current_actor()
-    session.add(
-        AuditEvent(
-            user_id=actor.user_id,
-            origin=actor.origin,
-            entity=entity,
-            action="delete",
-            changes={
-                "count": [len(ids), None],
-                "ids": [ids, None],
-                **{k: [_jsonable(v), None] for k, v in detail.items()},
-            },
-        )
-    )
+    changes = {
+        "count": [len(ids), None],
+        "ids": [ids, None],
+        **{k: [_jsonable(v), None] for k, v in detail.items()},
+    }
+    _record_outside_orm(session, entity, "delete", changes)

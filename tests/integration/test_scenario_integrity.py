@@ -44,6 +44,22 @@ def _before_flush(session: Session, act: Callable[[Session], None]) -> Iterator[
         event.remove(session, "before_flush", listener)
 
 
+@contextmanager
+def _statements(session: Session) -> Iterator[list[str]]:
+    """The SQL statements the session's engine runs inside the block, whitespace collapsed."""
+    statements: list[str] = []
+
+    def seen(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        statements.append(" ".join(statement.split()))
+
+    engine = session.connection().engine
+    event.listen(engine, "before_cursor_execute", seen)
+    try:
+        yield statements
+    finally:
+        event.remove(engine, "before_cursor_execute", seen)
+
+
 def _insert_rival_named(name: str) -> Callable[[Session], None]:
     done: list[bool] = []
 
@@ -129,17 +145,8 @@ def test_delete_locks_the_scenario_before_it_looks_at_the_runs(
     session: Session, backend: str
 ) -> None:
     scenario = scenarios.create_scenario(session, **_fields())
-    statements: list[str] = []
-
-    def seen(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
-        statements.append(" ".join(statement.split()))
-
-    engine = session.connection().engine
-    event.listen(engine, "before_cursor_execute", seen)
-    try:
+    with _statements(session) as statements:
         scenarios.delete_scenario(session, scenario.id, version=1)
-    finally:
-        event.remove(engine, "before_cursor_execute", seen)
     lock = next(i for i, s in enumerate(statements) if s.startswith("SELECT budget_scenario.id"))
     runs = next(i for i, s in enumerate(statements) if "FROM optimisation_run" in s)
     assert lock < runs
@@ -164,17 +171,8 @@ def test_queueing_a_run_locks_the_scenario_so_a_delete_cannot_slip_in(
     session: Session, backend: str
 ) -> None:
     scenario = scenarios.create_scenario(session, **_fields())
-    statements: list[str] = []
-
-    def seen(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
-        statements.append(" ".join(statement.split()))
-
-    engine = session.connection().engine
-    event.listen(engine, "before_cursor_execute", seen)
-    try:
+    with _statements(session) as statements:
         run = optimisation_runs.queue_run(session, scenario.id, requested_by_id=None)
-    finally:
-        event.remove(engine, "before_cursor_execute", seen)
     assert run.status == "queued"
     read = next(s for s in statements if s.startswith("SELECT budget_scenario."))
     assert read.endswith("FOR UPDATE") == (backend == "postgresql")
