@@ -66,8 +66,11 @@ def search(
     seed: int,
     progress: ScaledProgress | None = None,
     should_stop: Callable[[], bool] | None = None,
+    parameters: dict[str, object] | None = None,
 ) -> SearchResult:
-    """Maximise the scaled value over the allowed options, starting from `hint`."""
+    """Maximise the scaled value over the allowed options, starting from `hint`.
+
+    `parameters` are extra CP-SAT parameters (by name) on top of the ones set here."""
     started = time.perf_counter()
     allowed = allowed & problem.valid
     allowed[np.arange(problem.item_count), hint] = True
@@ -118,6 +121,8 @@ def search(
     solver.parameters.presolve_inclusion_work_limit = 0
     solver.parameters.max_deterministic_time = max(0.01, deterministic_limit)
     solver.parameters.max_time_in_seconds = max(0.01, time_limit - (time.perf_counter() - started))
+    for name, value in (parameters or {}).items():
+        setattr(solver.parameters, name, value)
     watcher = _Watcher()
     bound: list[float] = []
     solver.best_bound_callback = bound.append

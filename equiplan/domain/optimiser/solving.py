@@ -18,6 +18,14 @@ from typing import Any
 
 import numpy as np
 
+from equiplan.domain.optimiser.core import (
+    CORE_TIME_SHARE,
+    EXACT_PARAMETERS,
+    MAX_SEARCH_VARIABLES,
+    MIN_SEARCH_SECONDS,
+    closest_options,
+    core_search,
+)
 from equiplan.domain.optimiser.cpsat import SearchResult, search
 from equiplan.domain.optimiser.greedy import (
     do_nothing_plan,
@@ -31,8 +39,6 @@ from equiplan.domain.optimiser.lp import best_options, priced_profit
 from equiplan.domain.optimiser.plan import OPTIMAL_GAP, Plan, Progress, relative_gap
 from equiplan.domain.optimiser.portfolio import Portfolio, PortfolioError
 from equiplan.domain.optimiser.problem import (
-    BoolArray,
-    FloatArray,
     IntArray,
     Problem,
     compile_portfolio,
@@ -42,6 +48,7 @@ from equiplan.domain.optimiser.problem import (
     plan_value,
 )
 from equiplan.domain.optimiser.relaxation import Relaxation, solve_relaxation
+from equiplan.domain.optimiser.repair import priced_repair, repair
 from equiplan.domain.optimiser.scaling import ScaledProblem, scale_problem
 
 # Share of the time limit the LP may use before the solve falls back to heuristics only.
@@ -59,12 +66,8 @@ FIXING_MARGIN = 1e-9
 SEARCH_STAGES = (0.3, 0.7)
 # Portfolios larger than this skip the slower extras (a second LP-guided start).
 LARGE_ITEMS = 5000
-# CP-SAT gets at most this many option variables: on larger models of this structure its
-# presolve alone outlasts a 30-60 s limit. Beyond it the search covers the options closest to
-# the LP's choice (a heuristic neighbourhood: its bound is then not used).
-MAX_SEARCH_VARIABLES = 15_000
-# A search stage needs at least this many seconds left to be worth building.
-MIN_SEARCH_SECONDS = 1.0
+# The LP-guided plans stop starting new ones after this share of the time limit.
+GUIDED_BY = 0.8
 
 
 class _Reporter:
@@ -144,6 +147,15 @@ def solve(
     }
     best.offer(nothing, "do-nothing")
     best.offer(greedy, "greedy")
+    if best.choice is None:
+        # The baselines keep or miss what they started from: at tight budgets even doing
+        # nothing overspends. Pricing money and coverage, then single repair moves, finds a
+        # feasible plan in about a second, which also lets the LP start small.
+        repair_started = time.perf_counter()
+        repaired = priced_repair(problem)
+        if repaired is not None:
+            best.offer(improve(problem, repaired, value_gain), "priced repair")
+        stats["repair_seconds"] = round(time.perf_counter() - repair_started, 3)
     # Σ of each item's best value: a bound that holds before anything is solved.
     bound = float(np.where(problem.valid, problem.values, -np.inf).max(axis=1).sum())
     report(best.value if best.choice is not None else None, bound)
@@ -181,7 +193,9 @@ def solve(
         stats["lp_bound"] = relaxation.bound
         # From the greedy plan too when there is time for it (small portfolios).
         starts = [nothing, greedy] if problem.item_count <= LARGE_ITEMS else [nothing]
-        _lp_guided_plans(problem, relaxation, best, starts)
+        guided_started = time.perf_counter()
+        _lp_guided_plans(problem, relaxation, best, starts, started + time_limit * GUIDED_BY)
+        stats["lp_guided_seconds"] = round(time.perf_counter() - guided_started, 3)
         stats["lp_guided_objective"] = best.value if best.choice is not None else None
     report(best.value if best.choice is not None else None, bound)
     if stop():
@@ -193,6 +207,23 @@ def solve(
     stats.update(money_unit=scaled.money_unit, value_unit=scaled.value_unit)
     lp_bound = bound
     searches: list[SearchResult] = []
+    if relaxation.reduced is not None and best.choice is not None:
+        core = core_search(
+            problem,
+            scaled,
+            relaxation.reduced,
+            (best.choice, best.offer),
+            (started, time_limit),
+            seed,
+            workers,
+            stop,
+            _scaled_progress(report, scaled, lp_bound, None),
+        )
+        stats.update(core)
+        report(best.value, bound)
+    # The whole-model search gets the time the core stage left: its deterministic work too
+    # (derived from the limit alone, so that the same input does the same work).
+    exact_share = 1.0 - CORE_TIME_SHARE if "core_seconds" in stats else 1.0
     for stage, share in enumerate(SEARCH_STAGES):
         # Each stage drops the options that cannot beat the best plan known at its start:
         # the better the plan, the smaller the model (the last stage's model is the smallest).
@@ -213,12 +244,13 @@ def solve(
         if int(allowed.sum()) > MAX_SEARCH_VARIABLES:
             if relaxation.reduced is None:
                 break  # no LP prices to choose a neighbourhood by: the model is too big
-            allowed &= _closest_options(relaxation.reduced, MAX_SEARCH_VARIABLES)
+            allowed &= closest_options(relaxation.reduced, MAX_SEARCH_VARIABLES)
             proven = False
         remaining = time_limit - (time.perf_counter() - started)
         if remaining < MIN_SEARCH_SECONDS:
             break
         last = stage == len(SEARCH_STAGES) - 1
+        search_started = time.perf_counter()
         result = search(
             problem,
             scaled,
@@ -226,12 +258,18 @@ def solve(
             best.choice if best.choice is not None else greedy,
             hint_feasible=best.choice is not None,
             time_limit=max(0.05, remaining if last else remaining * share),
-            deterministic_limit=DETERMINISTIC_TIME_PER_SECOND * time_limit * workers * share,
+            deterministic_limit=DETERMINISTIC_TIME_PER_SECOND
+            * time_limit
+            * exact_share
+            * workers
+            * share,
             workers=workers,
             seed=seed,
             progress=_scaled_progress(report, scaled, lp_bound, fixing_value if proven else None),
             should_stop=stop,
+            parameters=EXACT_PARAMETERS,
         )
+        stats[f"stage{stage + 1}_seconds"] = round(time.perf_counter() - search_started, 3)
         searches.append(result)
         best.offer(result.choice, "cp-sat")
         if result.bound is not None and scaled.exact and proven:
@@ -260,16 +298,6 @@ def solve(
     )
 
 
-def _closest_options(reduced: FloatArray, count: int) -> BoolArray:
-    """The `count` options with the best reduced profit (each item's best among them)."""
-    flat = reduced.ravel()
-    keep = np.zeros(flat.size, dtype=np.bool_)
-    keep[np.argpartition(-flat, count)[:count]] = True
-    keep = keep.reshape(reduced.shape)
-    keep[np.arange(reduced.shape[0]), np.argmax(reduced, axis=1)] = True
-    return keep
-
-
 def _scaled_progress(
     report: _Reporter, scaled: ScaledProblem, lp_bound: float, fixing_value: float | None
 ) -> Callable[[float | None, float | None], None]:
@@ -287,7 +315,11 @@ def _scaled_progress(
 
 
 def _lp_guided_plans(
-    problem: Problem, relaxation: Relaxation, best: _Best, starts: list[IntArray]
+    problem: Problem,
+    relaxation: Relaxation,
+    best: _Best,
+    starts: list[IntArray],
+    deadline: float,
 ) -> None:
     """Plans guided by the LP: its plan rounded (when that keeps every constraint), and from
     each starting plan, items moved towards their best option at the LP prices while the
@@ -305,7 +337,16 @@ def _lp_guided_plans(
     cost = np.where(used, problem.costs.sum(axis=2), np.inf)
     split = used.sum(axis=1) > 1
     rounded_down = np.where(split, np.argmin(cost, axis=1), rounded)
+    if not is_feasible(problem, rounded):
+        # The LP's plan rounded misses a little somewhere (the items it splits): single moves
+        # restore every budget and requirement, then the money left is used.
+        repaired = repair(problem, rounded)
+        if is_feasible(problem, repaired):
+            filled = improve(problem, improve(problem, repaired, priced), value_gain)
+            best.offer(filled, "lp-rounding repaired")
     for start in [rounded_down, *starts]:
+        if time.perf_counter() > deadline:
+            return  # each start takes seconds at 5,000 items: keep to the time limit
         best.offer(improve(problem, improve(problem, start, priced), value_gain), "lp-prices")
 
 

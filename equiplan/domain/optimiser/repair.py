@@ -1,0 +1,179 @@
+"""Repair: from a plan that overspends or misses coverage, moves that shrink the violation
+until the plan keeps every budget and requirement (or no move helps any more).
+
+Why: at tight budgets even doing nothing overspends (running costs alone exceed a budget cut
+by a third), so the greedy baselines, which only take moves that fit, stay infeasible; without a
+feasible plan the LP's column generation cannot start small and the search has no hint. The
+violation is each budget's overspend and each requirement's shortfall, per period, as a share of
+the budget or requirement, summed; every move is scored in bulk (numpy), then taken best first
+while it still lowers the violation of the plan as it now stands.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from equiplan.domain.optimiser.lp import Prices, priced_profit
+from equiplan.domain.optimiser.problem import (
+    FloatArray,
+    IntArray,
+    Problem,
+    is_feasible,
+    plan_coverage,
+    plan_spend,
+)
+
+# Pricing rounds at most, and the least factor a violated row's price rises by per round.
+MAX_ROUNDS = 100
+PRICE_GROWTH = 1.15
+# Rounds after which the closest plan so far is finished by single moves.
+REPAIR_AT = (40,)
+REPAIR_PASSES = 25
+# Repair passes at most, and moves tried per pass (best scored first).
+MAX_PASSES = 60
+PASS_MOVES = 400
+
+
+def _over(problem: Problem, choice: IntArray) -> FloatArray:
+    """Overspend per budget and period (cumulative with carry-over); negative: money left."""
+    spend = plan_spend(problem, choice)
+    if problem.carry_over:
+        return np.asarray(np.cumsum(spend, axis=1) - np.cumsum(problem.capacity, axis=1))
+    return np.asarray(spend - problem.capacity)
+
+
+def _scales(problem: Problem) -> tuple[FloatArray, FloatArray]:
+    money = np.maximum(np.abs(problem.capacity).mean(axis=1), 1e-9)
+    cover = np.maximum(np.abs(problem.required).max(axis=1, initial=0.0), 1e-9)
+    return money, cover
+
+
+def violation(problem: Problem, choice: IntArray) -> float:
+    """Overspend and shortfall, each as a share of its budget or requirement, summed."""
+    money, cover = _scales(problem)
+    over = np.maximum(_over(problem, choice), 0.0).sum(axis=1) / money
+    short = np.maximum(problem.required - plan_coverage(problem, choice), 0.0).sum(axis=1)
+    return float(over.sum() + (short / cover).sum())
+
+
+def priced_repair(problem: Problem, *, rounds: int = MAX_ROUNDS) -> IntArray | None:
+    """A feasible plan found by pricing (None if none was found): every item takes its best
+    option at the current prices of money and coverage; prices of the budgets the plan
+    overspends and of the requirements it misses rise (by the relative violation, and at least
+    by a fixed factor) until the plan keeps every one. Prices alone tend to flip a few items
+    back and forth around the feasible region (the LP splits those), so the closest plan seen
+    so far is finished by single moves (`repair`) at a few checkpoints. Vectorised: a round is
+    one pass over all options."""
+    money, cover = _scales(problem)
+    value_span = float(np.abs(problem.values[problem.valid]).mean()) or 1.0
+    spend_span = float(np.abs(problem.costs).sum(axis=2)[problem.valid].mean()) or 1.0
+    cover_span = (
+        float(np.abs(problem.provided).sum(axis=2).mean()) if problem.provided.size else 1.0
+    )
+    money_price = value_span / spend_span  # value per money: the scale prices start from
+    cover_price = value_span / max(cover_span, 1e-12)
+    rows = np.zeros(problem.capacity.shape)  # per budget row (cumulative with carry-over)
+    needs = np.zeros(problem.required.shape)
+    closest: tuple[float, IntArray] | None = None
+    for round_number in range(1, rounds + 1):
+        budget_prices = np.cumsum(rows[:, ::-1], axis=1)[:, ::-1] if problem.carry_over else rows
+        profit = priced_profit(problem, Prices(budget=budget_prices, requirement=needs))
+        choice = np.asarray(np.argmax(profit, axis=1), dtype=np.int64)
+        over = np.maximum(_over(problem, choice), 0.0) / money[:, None]
+        short = np.maximum(problem.required - plan_coverage(problem, choice), 0.0)
+        short = short / cover[:, None]
+        if is_feasible(problem, choice):
+            return choice
+        total = float(over.sum() + short.sum())
+        if closest is None or total < closest[0]:
+            closest = (total, choice)
+        if round_number in REPAIR_AT or round_number == rounds:
+            # Which rounds' plan single moves can finish varies: try at a few checkpoints.
+            finished = repair(problem, closest[1], passes=REPAIR_PASSES)
+            if is_feasible(problem, finished):
+                return finished
+        rows = np.where(over > 0, np.maximum(rows * PRICE_GROWTH, rows + money_price * over), rows)
+        needs = np.where(
+            short > 0, np.maximum(needs * PRICE_GROWTH, needs + cover_price * short), needs
+        )
+    return None
+
+
+def _move_scores(
+    problem: Problem, choice: IntArray, over: FloatArray, short: FloatArray
+) -> FloatArray:
+    """How much every single move (item, option) changes the violation (negative: better)."""
+    money, cover = _scales(problem)
+    rows = np.arange(problem.item_count)
+    score = np.zeros(problem.valid.shape)
+    delta = problem.costs - problem.costs[rows, choice][:, None, :]
+    if problem.carry_over:
+        delta = np.cumsum(delta, axis=2)
+    for budget in range(problem.capacity.shape[0]):
+        members = np.flatnonzero(problem.membership[:, budget])
+        now = np.maximum(over[budget], 0.0).sum()
+        after = np.maximum(over[budget] + delta[members], 0.0).sum(axis=2)
+        score[members] += (after - now) / money[budget]
+    if problem.provider_item.size:
+        items, targets = problem.provider_item, problem.provider_requirement
+        current = problem.provided[np.arange(items.size), choice[items]]
+        gained = problem.provided - current[:, None, :]
+        now = np.maximum(short[targets], 0.0).sum(axis=1)
+        after = np.maximum(short[targets][:, None, :] - gained, 0.0).sum(axis=2)
+        np.add.at(score, items, (after - now[:, None]) / cover[targets][:, None])
+    return np.asarray(np.where(problem.valid, score, np.inf))
+
+
+def repair(problem: Problem, choice: IntArray, *, passes: int = MAX_PASSES) -> IntArray:
+    """A plan with less violation (none when the moves reach a feasible plan): in each pass
+    the best moves, scored in bulk, are taken one by one while each still lowers the violation
+    of the plan as it then stands (checked on the item's own rows). Among equally good moves
+    the one losing least value is taken."""
+    choice = choice.copy()
+    money, cover = _scales(problem)
+    over = _over(problem, choice)
+    short = problem.required - plan_coverage(problem, choice)
+    rows = np.arange(problem.item_count)
+    budgets_of = [np.flatnonzero(row) for row in problem.membership]
+    pairs_of: list[list[int]] = [[] for _ in range(problem.item_count)]
+    for pair, item in enumerate(problem.provider_item.tolist()):
+        pairs_of[item].append(pair)
+    span = max(1.0, float(np.abs(problem.values).max()))
+    for _ in range(passes):
+        if not (over > 0).any() and not (short > 0).any():
+            break
+        score = _move_scores(problem, choice, over, short)
+        score = score + 1e-9 * (problem.values[rows, choice][:, None] - problem.values) / span
+        best = np.argmin(score, axis=1)
+        best_score = score[rows, best]
+        order = np.argsort(best_score, kind="stable")[:PASS_MOVES]
+        moved = 0
+        for item in order[best_score[order] < -1e-12].tolist():
+            option = int(best[item])
+            budgets = budgets_of[item]
+            delta = problem.costs[item, option] - problem.costs[item, choice[item]]
+            if problem.carry_over:
+                delta = np.cumsum(delta)
+            new_over = over[budgets] + delta
+            before = np.maximum(over[budgets], 0.0).sum(axis=1)
+            change = float(
+                ((np.maximum(new_over, 0.0).sum(axis=1) - before) / money[budgets]).sum()
+            )
+            new_short: dict[int, FloatArray] = {}
+            for pair in pairs_of[item]:
+                target = int(problem.provider_requirement[pair])
+                amounts = problem.provided[pair]
+                now = new_short.get(target, short[target])
+                new_short[target] = now - (amounts[option] - amounts[choice[item]])
+            for target, after in new_short.items():
+                worse = np.maximum(after, 0.0).sum() - np.maximum(short[target], 0.0).sum()
+                change += float(worse / cover[target])
+            if change < -1e-12:
+                over[budgets] = new_over
+                for target, after in new_short.items():
+                    short[target] = after
+                choice[item] = option
+                moved += 1
+        if not moved:
+            break
+    return choice
