@@ -261,19 +261,24 @@ def _rebase_wear_out(seen: _Observed, model_id: int, law: WeibullParameters) -> 
         pool.wear_out += expected
 
 
+def _pooled_rate(prior_mtbf_hours: float, pool: _ModelPool) -> float:
+    """A model's random failure rate from its pooled records alone (no item-level counts)."""
+    return baseline_rate(
+        prior_mtbf_hours,
+        0.0,
+        0.0,
+        model_failures=pool.failures,
+        model_exposure_years=pool.exposure,
+        model_expected_wear_out=pool.wear_out,
+    )
+
+
 def _model_laws(rows: list[Any], seen: _Observed) -> dict[int, ModelWearOut]:
     """Per model: its random rate, its wear-out law (fitted or the priors), its repair time."""
     models: dict[int, ModelWearOut] = {}
     for model_id, row in {r.model_id: r for r in reversed(rows)}.items():
         pool = seen.pools[model_id]
-        model_rate = baseline_rate(
-            row.prior_mtbf_hours,
-            0.0,
-            0.0,
-            model_failures=pool.failures,
-            model_exposure_years=pool.exposure,
-            model_expected_wear_out=pool.wear_out,
-        )
+        model_rate = _pooled_rate(row.prior_mtbf_hours, pool)
         failure_ages, censored_ages = seen.lifetimes[model_id]
         parameters = fit_weibull(
             failure_ages, censored_ages, seen.priors[model_id], random_rate=model_rate
@@ -282,14 +287,7 @@ def _model_laws(rows: list[Any], seen: _Observed) -> dict[int, ModelWearOut]:
             # The wear-out taken out of the counts must be the one the availability uses: with
             # the fitted law, not the priors. One pass: the fit itself held the priors' λ0.
             _rebase_wear_out(seen, model_id, parameters)
-            model_rate = baseline_rate(
-                row.prior_mtbf_hours,
-                0.0,
-                0.0,
-                model_failures=pool.failures,
-                model_exposure_years=pool.exposure,
-                model_expected_wear_out=pool.wear_out,
-            )
+            model_rate = _pooled_rate(row.prior_mtbf_hours, pool)
         mttr = pool.down_hours / pool.timed if pool.timed >= MIN_REPAIRS_FOR_MTTR else None
         models[model_id] = ModelWearOut(
             f"{row.manufacturer} {row.model_name}", parameters, model_rate, mttr
