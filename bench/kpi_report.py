@@ -1,7 +1,7 @@
 """Benchmark: the KPI report (services/kpis.py) of the whole scope and of the largest agency.
 
     .venv/bin/python bench/kpi_report.py [--database-url postgresql://postgres@127.0.0.1:5432/equiplan_bench]
-        [--reuse] [--equipment 20000] [--runs 7] [--no-analyze]
+        [--reuse] [--equipment 20000] [--runs 7] [--no-analyze] [--lanes 2]
 
 Prepares the synthetic data set in PostgreSQL like load_registry.py (dropped and created anew
 unless --reuse; seeded when items are missing; VACUUM ANALYZE unless --no-analyze), then, as of
@@ -11,8 +11,9 @@ scope and for the agency with the most items, over the last 12 months and the la
 median, fastest and slowest of --runs runs after one warm-up, against the issue's 300 ms target,
 the dashboard's headline when computed and while reused, and the median time of each
 aggregate query of the scope's 12-month and 3-year reports (the
-KPI queries run with the planner settings of services/kpi_sql.py). Asserts nothing;
-exit code 2 for bad flags or an unreachable database.
+KPI queries run with the planner settings of services/kpi_sql.py). `--lanes 1` runs the report's
+queries one after another on one connection instead of on two at once (services/kpi_lanes.py).
+Asserts nothing; exit code 2 for bad flags or an unreachable database.
 """
 
 from __future__ import annotations
@@ -41,6 +42,7 @@ from equiplan import create_app  # noqa: E402
 from equiplan.db import normalise_url, session_scope, upgrade  # noqa: E402
 from equiplan.models import utcnow  # noqa: E402
 from equiplan.services.clock import local_today  # noqa: E402
+from equiplan.services import kpi_lanes  # noqa: E402
 from equiplan.services.kpi_aggregates import FAMILIES  # noqa: E402
 from equiplan.services.kpi_headline import HEADLINE_TTL, HeadlineCache, headline  # noqa: E402
 from equiplan.services.kpi_query import KpiQuery  # noqa: E402
@@ -61,6 +63,13 @@ def _options(argv: Sequence[str] | None) -> argparse.Namespace:
         action=argparse.BooleanOptionalAction,
         default=True,
         help="refresh the planner statistics (VACUUM ANALYZE) before measuring",
+    )
+    parser.add_argument(
+        "--lanes",
+        type=int,
+        choices=(1, 2),
+        default=kpi_lanes.LANES,
+        help="connections a report's queries run on at once",
     )
     return checked(parser, parser.parse_args(argv), ("equipment", "runs"))
 
@@ -108,7 +117,8 @@ def _times(step: Callable[[], Any], runs: int) -> list[float]:
 def main(argv: Sequence[str] | None = None) -> None:
     options = _options(argv)
     url, agency_id, agency_code, agency_size = _prepare(options)
-    print(f"load average before: {os.getloadavg()[0]:.2f}")
+    kpi_lanes.LANES = options.lanes
+    print(f"load average before: {os.getloadavg()[0]:.2f}; lanes: {options.lanes}")
     agency = f"agency {agency_code} ({agency_size:,} items)"
     reports = [
         ("whole scope, last 12 months", KpiQuery()),
