@@ -41,8 +41,8 @@ from load_registry import (  # noqa: E402  (a sibling script, not a package)
 from equiplan import create_app  # noqa: E402
 from equiplan.db import normalise_url, session_scope, upgrade  # noqa: E402
 from equiplan.models import utcnow  # noqa: E402
-from equiplan.services.clock import local_today  # noqa: E402
 from equiplan.services import kpi_lanes  # noqa: E402
+from equiplan.services.clock import local_today  # noqa: E402
 from equiplan.services.kpi_aggregates import FAMILIES  # noqa: E402
 from equiplan.services.kpi_headline import HEADLINE_TTL, HeadlineCache, headline  # noqa: E402
 from equiplan.services.kpi_query import KpiQuery  # noqa: E402
