@@ -259,6 +259,9 @@ def survival_curve(
 ) -> ChartData:
     """The Kaplan–Meier survival of a model's devices and the fitted line, with the parameters
     (fitted or the type's priors) and the counts they rest on."""
+    # Choosing the model already reads the devices' time in service: SQLite needs the
+    # functions first (a fresh connection has none; this was an error on the first chart).
+    _install_functions(session)
     model = _chosen_model(session, scope, chart_filter, clock)
     if model is None:
         return _empty(_l("Reliability by age"), _l("No devices match the filter."))

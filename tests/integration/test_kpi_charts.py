@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 from sqlmodel import Session
 
+from equiplan.db import make_engine, upgrade
 from equiplan.services.kpi_chart_availability import availability_over_time, month_bounds
 from equiplan.services.kpi_chart_data import ChartClock, ChartData, ChartFilter
 from equiplan.services.kpi_chart_survival import survival_curve
@@ -311,3 +312,20 @@ def test_survival_curve_is_scoped(session: Session, lifetimes: dict[str, Any]) -
     assert len(own.rows) == 3
     nothing = survival_curve(session, _scope(lifetimes["other"]), ChartFilter(), CLOCK)
     assert nothing.empty
+
+
+def test_the_survival_curve_works_on_a_fresh_connection(empty_database_url: str) -> None:
+    # Choosing the largest model used SQLite's functions before they were installed: an
+    # error on a connection no other KPI query had prepared (the first chart after a start).
+    upgrade(empty_database_url)
+    engine = make_engine(empty_database_url)
+    try:
+        with Session(engine) as session:
+            make_equipment(session, make_agency(session, "VSAT"))
+            session.commit()
+        engine.dispose()  # the next session gets a connection of its own
+        with Session(engine) as session:
+            chart = survival_curve(session, EVERYTHING, ChartFilter(), CLOCK)
+        assert "Reliability" in str(chart.title)
+    finally:
+        engine.dispose()
