@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from flask import has_app_context
-from flask_babel import force_locale, get_locale, gettext
+from flask_babel import force_locale, format_decimal, get_locale, gettext
 from flask_babel import lazy_gettext as _l
 
 NO_PLAN = "no_plan"  # the time ran out before the solver found any plan
@@ -43,6 +43,35 @@ _MESSAGES = {
     INTERRUPTED: _l("The scheduler was stopped while the run was solving; start it again."),
 }
 ENGLISH = "en"
+# The optimiser's reasons for INFEASIBLE (domain/optimiser/infeasibility.py), by code: the
+# run keeps the code and parameters beside the English sentence and says them here.
+_DETAILS = {
+    "budget_period": _l(
+        "budget '%(budget)s' cannot cover period %(period)s: even the cheapest option of every "
+        "item spends %(least)s, and the budget is %(limit)s"
+    ),
+    "budget_up_to": _l(
+        "budget '%(budget)s' cannot cover the periods up to %(period)s: even the cheapest "
+        "option of every item spends %(least)s, and the budget is %(limit)s"
+    ),
+    "requirement_period": _l(
+        "requirement '%(requirement)s' cannot be met in period %(period)s: even the option "
+        "that provides most for every item gives %(most)s, and %(needed)s is required"
+    ),
+    "combined": _l(
+        "the budgets and requirements cannot all be met together, even with fractional "
+        "choices: %(rows)s"
+    ),
+    "fractional": _l(
+        "the budgets and requirements cannot all be met, even with fractional choices"
+    ),
+    "integer": _l("no choice of options meets every budget and requirement"),
+}
+_SHORT_ROWS = {
+    "money": _l("'%(name)s' in %(period)s (money short by about %(amount)s)"),
+    "coverage": _l("'%(name)s' in %(period)s (coverage short by about %(amount)s)"),
+}
+_AMOUNTS = ("least", "limit", "most", "needed", "amount")
 
 
 @dataclass(frozen=True)
@@ -84,18 +113,54 @@ def _in_language(kept: Mapping[str, str], language: str | None) -> str:
         return str(gettext(english))
 
 
+def _amounts(params: Mapping[str, Any]) -> dict[str, Any]:
+    """The parameters with their amounts written as numbers are in the current language."""
+    written = dict(params)
+    for name in _AMOUNTS:
+        if isinstance(written.get(name), int | float):
+            amount = float(written[name])
+            written[name] = (
+                format_decimal(amount, format="#,##0.00") if has_app_context() else f"{amount:,.2f}"
+            )
+    return written
+
+
+def _detail_text(detail: Mapping[str, Any]) -> str | None:
+    """The optimiser's reason said from its code (None for a code not known here)."""
+    message = _DETAILS.get(str(detail.get("code")))
+    params = detail.get("params")
+    if message is None or not isinstance(params, Mapping):
+        return None
+    try:
+        values = _amounts(params)
+        if detail.get("code") == "combined":
+            rows = [str(_SHORT_ROWS[row["kind"]] % _amounts(row)) for row in params["rows"]]
+            values["rows"] = "; ".join(rows) + ("; …" if params.get("more") else "")
+        return str(message % values)
+    except (KeyError, TypeError, ValueError):
+        return None  # a reason stored by another version: its English sentence is kept
+
+
 def _say(code: str, params: Mapping[str, Any], language: str | None) -> str:
+    if language is None or not has_app_context():
+        return _said(code, params, language)
+    with force_locale(language):
+        return _said(code, params, language)
+
+
+def _said(code: str, params: Mapping[str, Any], language: str | None) -> str:
     values = {
         name: _in_language(value, language) if isinstance(value, dict) else value
         for name, value in params.items()
+        if name != "detail"
     }
+    detail = params.get("detail")
+    if isinstance(detail, Mapping):
+        values["reason"] = _detail_text(detail) or values.get("reason", "")
     message = _MESSAGES.get(code)
     if message is None:
         return str(values.get("text", code))
-    if language is None or not has_app_context():
-        return str(message % values)
-    with force_locale(language):
-        return str(message % values)
+    return str(message % values)
 
 
 def error_text(code: str | None, params: Mapping[str, Any] | None, fallback: str | None) -> str:

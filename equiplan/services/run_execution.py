@@ -202,7 +202,10 @@ def run_ending(
     if interrupted:
         return "failed", RunError(run_errors.INTERRUPTED, {})
     if plan_json.get("status") == "INFEASIBLE":
-        return "failed", RunError(run_errors.INFEASIBLE, {"reason": plan_json.get("reason") or ""})
+        reason = {"reason": plan_json.get("reason") or ""}
+        if plan_json.get("reason_detail"):
+            reason["detail"] = plan_json["reason_detail"]
+        return "failed", RunError(run_errors.INFEASIBLE, reason)
     if not _has_plan(plan_json):
         status = plan_json.get("status") or "UNKNOWN"
         return "failed", RunError(run_errors.NO_PLAN, {"status": status})

@@ -206,3 +206,40 @@ def test_a_stopping_scheduler_ends_the_running_solve_as_interrupted(
     # Stopped at the first check, not after its ten-minute time limit.
     assert stored.finished_at is not None
     assert (stored.finished_at - started).total_seconds() < 60
+
+
+def test_an_infeasible_run_keeps_the_solvers_reason_as_a_code_and_says_it_translated(
+    app: Flask, session: Session, planned: Planned
+) -> None:
+    # One cent a year: even keeping every item overspends the first year.
+    years = planned.scenario.horizon_years
+    planned.scenario.budgets = {"total": [1] * years}
+    session.commit()
+    run = runs.queue_run(session, planned.scenario.id, requested_by_id=None)
+    with app.app_context():
+        pick_up_queued_work(session, utcnow())
+    stored = _fresh(session, run.id)  # type: ignore[arg-type]
+    assert (stored.status, stored.error_code) == ("failed", run_errors.INFEASIBLE)
+    params = stored.error_params or {}
+    detail = params["detail"]
+    first_year = str(planned.scenario.first_year)
+    assert detail["code"] == "budget_period"
+    assert detail["params"]["budget"] == "total"
+    assert detail["params"]["period"] == first_year
+    assert detail["params"]["limit"] == pytest.approx(0.01)
+    assert detail["params"]["least"] > 0.01
+    assert stored.error is not None
+    assert f"budget 'total' cannot cover period {first_year}" in stored.error
+    with app.test_request_context(), force_locale("lt"):
+        shown = run_errors.error_text(stored.error_code, stored.error_params, stored.error)
+    assert f"biudžetas „total“ negali padengti laikotarpio {first_year}" in shown
+    assert "0,01" in shown  # the amount written the Lithuanian way
+    assert "cannot cover" not in shown
+
+
+def test_a_reason_stored_by_another_version_is_shown_as_stored(app: Flask) -> None:
+    params = {"reason": "something new", "detail": {"code": "from-the-future", "params": {}}}
+    broken = {"reason": "old words", "detail": {"code": "combined", "params": {"rows": "x"}}}
+    with app.test_request_context():
+        assert run_errors.error_text(run_errors.INFEASIBLE, params, None).endswith("something new")
+        assert run_errors.error_text(run_errors.INFEASIBLE, broken, None).endswith("old words")

@@ -5,12 +5,25 @@ returns it (checked here in plain Python, not with the solver's numpy code)."""
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
-from equiplan.domain.optimiser import Portfolio, scale_budgets, solve
+from equiplan.domain.optimiser import (
+    Portfolio,
+    PortfolioItem,
+    PortfolioOption,
+    scale_budgets,
+    solve,
+)
 from equiplan.domain.optimiser.greedy import do_nothing_plan, greedy_plan
 from equiplan.domain.optimiser.portfolio import TOTAL_BUDGET
-from equiplan.domain.optimiser.problem import compile_portfolio, is_feasible
-from equiplan.domain.optimiser.repair import priced_repair, repair, violation
+from equiplan.domain.optimiser.problem import (
+    IntArray,
+    Problem,
+    compile_portfolio,
+    is_feasible,
+    plan_value,
+)
+from equiplan.domain.optimiser.repair import full_repair, priced_repair, repair, violation
 from equiplan.domain.optimiser.synthetic import synthetic_portfolio
 
 TOLERANCE = 1e-6
@@ -82,3 +95,58 @@ def test_solve_returns_a_feasible_plan_at_tight_budgets() -> None:
     assert plan["status"] in ("FEASIBLE", "OPTIMAL")
     assert plain_check(portfolio, plan["choices"]) == []
     assert plan["objective"] <= plan["bound"] + 1e-6
+
+
+def stalled_plan() -> tuple[Problem, IntArray]:
+    """Every euro is spent and a requirement is 0.05 short: the only move that makes it up
+    (replace the monitor) costs 50 with 40 left, so it overspends by more than it covers and
+    single moves stall. Paying for it takes a second move elsewhere (the cheaper upgrade)."""
+    monitor = PortfolioItem(
+        id="monitor",
+        options=(
+            option("keep", 0, 0, 0.95),
+            option("replace", 50, 1, 1.0),
+        ),
+    )
+    other = PortfolioItem(
+        id="other",
+        options=(option("keep", 0, 0), option("upgrade", 60, 5), option("lite", 40, 4)),
+    )
+    problem = compile_portfolio(
+        Portfolio(
+            name="stall",
+            periods=("2027",),
+            budgets={TOTAL_BUDGET: (100.0,)},
+            items=(monitor, other),
+            requirements={"site:RIID": (1.0,)},
+        )
+    )
+    return problem, np.array([0, 1])  # keep the monitor, upgrade the other
+
+
+def option(option_id: str, cost: float, value: float, riid: float | None = None) -> PortfolioOption:
+    provides = {} if riid is None else {"site:RIID": (riid,)}
+    return PortfolioOption(id=option_id, cost=(float(cost),), value=value, provides=provides)
+
+
+def test_single_moves_stall_a_hair_short_of_a_requirement() -> None:
+    problem, start = stalled_plan()
+    assert not is_feasible(problem, start)
+    assert np.array_equal(repair(problem, start), start)  # no single move lowers the violation
+
+
+def test_full_repair_makes_the_shortfall_up_first_then_pays_for_it() -> None:
+    problem, start = stalled_plan()
+    finished = full_repair(problem, start)
+    assert is_feasible(problem, finished)
+    # The monitor replaced, paid for by the upgrade that loses least value (lite, not keep).
+    assert finished.tolist() == [1, 2]
+    assert plan_value(problem, finished) == 5.0
+
+
+def test_repairing_coverage_only_ignores_the_budgets() -> None:
+    problem, start = stalled_plan()
+    covered = repair(problem, start, money=False, by_value=True)
+    assert covered.tolist() == [1, 1]  # short no more, overspent by 10
+    assert not is_feasible(problem, covered)
+    assert violation(problem, covered) == pytest.approx(10 / 100)

@@ -18,6 +18,8 @@ from equiplan.domain.optimiser.scaling import ScaledProblem
 # presolve alone outlasts a 30-60 s limit. Beyond it the search covers the options closest to
 # the LP's choice (a heuristic neighbourhood: its bound is then not used).
 MAX_SEARCH_VARIABLES = 15_000
+# Options beyond each item's best that a neighbourhood keeps at least (see search_size).
+MIN_OTHERS = 1_000
 # A search stage needs at least this many seconds left to be worth building.
 MIN_SEARCH_SECONDS = 1.0
 # The LP core stage (see core_search): the share of the remaining time it gets, the share of
@@ -73,8 +75,11 @@ def core_search(
             cores = []
             for k in range(workers):
                 share = CORE_SHARES[(round_index + k) % len(CORE_SHARES)]
-                count = min(MAX_SEARCH_VARIABLES, max(problem.item_count, int(share * valid_count)))
-                cores.append(closest_options(priced, count))
+                cores.append(
+                    closest_options(
+                        priced, search_size(problem.item_count, int(share * valid_count))
+                    )
+                )
             jobs = [
                 pool.submit(
                     search,
@@ -112,9 +117,22 @@ def core_search(
     }
 
 
+def search_size(item_count: int, wanted: int) -> int:
+    """How many options a neighbourhood of `wanted` options keeps (closest_options): at most
+    MAX_SEARCH_VARIABLES, but always every item's best and up to MIN_OTHERS more. An item left
+    with one option is a constant, so on a portfolio of more items than MAX_SEARCH_VARIABLES
+    CP-SAT still gets a model: the items whose other options are closest to their best.
+    (Measured on the national portfolio, 19,440 items: CP-SAT improves the plan with 500-1,000
+    such options and stalls with 2,000 or 7,500.)"""
+    others = min(MIN_OTHERS, max(0, wanted - item_count))
+    return max(min(MAX_SEARCH_VARIABLES, wanted), item_count + others)
+
+
 def closest_options(reduced: FloatArray, count: int) -> BoolArray:
     """The `count` options with the best reduced profit (each item's best among them)."""
     flat = reduced.ravel()
+    if count >= flat.size:
+        return np.ones(reduced.shape, dtype=np.bool_)
     keep = np.zeros(flat.size, dtype=np.bool_)
     keep[np.argpartition(-flat, count)[:count]] = True
     keep = keep.reshape(reduced.shape)

@@ -54,6 +54,8 @@ class Plan:
     slack: dict[str, list[float]] = field(default_factory=dict)
     baselines: dict[str, dict[str, Any]] = field(default_factory=dict)
     reason: str | None = None
+    # The reason as a code and parameters (infeasibility.Reason), for a translated message.
+    reason_detail: dict[str, Any] | None = None
     stopped: bool = False
     shadow_prices: dict[str, list[float]] = field(default_factory=dict)
     requirement_prices: dict[str, list[float]] = field(default_factory=dict)
@@ -77,6 +79,7 @@ class Plan:
             "wall_seconds": round(self.wall_seconds, 3),
             "stopped": self.stopped,
             "reason": self.reason,
+            "reason_detail": self.reason_detail,
             "choices": dict(self.choices),
             "spend": {name: list(values) for name, values in self.spend.items()},
             "slack": {name: list(values) for name, values in self.slack.items()},

@@ -32,6 +32,8 @@ REPAIR_PASSES = 25
 # Repair passes at most, and moves tried per pass (best scored first).
 MAX_PASSES = 60
 PASS_MOVES = 400
+# Rounds of "coverage first, then money" when repair alone stalls (see full_repair).
+FINISH_ROUNDS = 3
 
 
 def _over(problem: Problem, choice: IntArray) -> FloatArray:
@@ -101,11 +103,13 @@ def priced_repair(problem: Problem, *, rounds: int = MAX_ROUNDS) -> IntArray | N
 
 def _move_scores(
     problem: Problem, choice: IntArray, over: FloatArray, short: FloatArray
-) -> FloatArray:
-    """How much every single move (item, option) changes the violation (negative: better)."""
+) -> tuple[FloatArray, FloatArray]:
+    """How much every single move (item, option) changes the violation (negative: better): the
+    budgets' part and the requirements' part (inf for padding options)."""
     money, cover = _scales(problem)
     rows = np.arange(problem.item_count)
-    score = np.zeros(problem.valid.shape)
+    spent = np.zeros(problem.valid.shape)
+    missed = np.zeros(problem.valid.shape)
     delta = problem.costs - problem.costs[rows, choice][:, None, :]
     if problem.carry_over:
         delta = np.cumsum(delta, axis=2)
@@ -113,25 +117,39 @@ def _move_scores(
         members = np.flatnonzero(problem.membership[:, budget])
         now = np.maximum(over[budget], 0.0).sum()
         after = np.maximum(over[budget] + delta[members], 0.0).sum(axis=2)
-        score[members] += (after - now) / money[budget]
+        spent[members] += (after - now) / money[budget]
     if problem.provider_item.size:
         items, targets = problem.provider_item, problem.provider_requirement
         current = problem.provided[np.arange(items.size), choice[items]]
         gained = problem.provided - current[:, None, :]
         now = np.maximum(short[targets], 0.0).sum(axis=1)
         after = np.maximum(short[targets][:, None, :] - gained, 0.0).sum(axis=2)
-        np.add.at(score, items, (after - now[:, None]) / cover[targets][:, None])
-    return np.asarray(np.where(problem.valid, score, np.inf))
+        np.add.at(missed, items, (after - now[:, None]) / cover[targets][:, None])
+    padding = ~problem.valid
+    spent[padding] = np.inf
+    missed[padding] = np.inf
+    return spent, missed
 
 
-def repair(problem: Problem, choice: IntArray, *, passes: int = MAX_PASSES) -> IntArray:
+def repair(
+    problem: Problem,
+    choice: IntArray,
+    *,
+    passes: int = MAX_PASSES,
+    money: bool = True,
+    by_value: bool = False,
+) -> IntArray:
     """A plan with less violation (none when the moves reach a feasible plan): in each pass
     the best moves, scored in bulk, are taken one by one while each still lowers the violation
-    of the plan as it then stands (checked on the item's own rows). Among equally good moves
-    the one losing least value is taken."""
+    of the plan as it then stands (checked on the item's own rows). Moves are ranked by how
+    much violation they remove (among equals, the one losing least value first), or with
+    `by_value` by the value they lose per unit of violation removed.
+
+    `money` False repairs coverage only, budgets ignored: for a shortfall that no single move
+    can make up without overspending (see `full_repair`)."""
     choice = choice.copy()
-    money, cover = _scales(problem)
-    over = _over(problem, choice)
+    money_scale, cover = _scales(problem)
+    over = _over(problem, choice) if money else np.full(problem.capacity.shape, -np.inf)
     short = problem.required - plan_coverage(problem, choice)
     rows = np.arange(problem.item_count)
     budgets_of = [np.flatnonzero(row) for row in problem.membership]
@@ -142,13 +160,21 @@ def repair(problem: Problem, choice: IntArray, *, passes: int = MAX_PASSES) -> I
     for _ in range(passes):
         if not (over > 0).any() and not (short > 0).any():
             break
-        score = _move_scores(problem, choice, over, short)
-        score = score + 1e-9 * (problem.values[rows, choice][:, None] - problem.values) / span
-        best = np.argmin(score, axis=1)
-        best_score = score[rows, best]
-        order = np.argsort(best_score, kind="stable")[:PASS_MOVES]
+        spent, missed = _move_scores(problem, choice, over, short)
+        score = spent + missed
+        lost = problem.values[rows, choice][:, None] - problem.values
+        if by_value:
+            # Only moves that make neither part worse: otherwise a move would trade one kind
+            # of violation for another for the sake of value, and the repair need not end.
+            keeps = (spent <= 1e-12) & (missed <= 1e-12) & (score < -1e-12)
+            rank = np.where(keeps, lost / np.maximum(-score, 1e-300), np.inf)
+        else:
+            rank = score + 1e-9 * lost / span
+        best = np.argmin(rank, axis=1)
+        best_rank = rank[rows, best]
+        order = np.argsort(best_rank, kind="stable")[:PASS_MOVES]
         moved = 0
-        for item in order[best_score[order] < -1e-12].tolist():
+        for item in order[best_rank[order] < (np.inf if by_value else -1e-12)].tolist():
             option = int(best[item])
             budgets = budgets_of[item]
             delta = problem.costs[item, option] - problem.costs[item, choice[item]]
@@ -156,9 +182,10 @@ def repair(problem: Problem, choice: IntArray, *, passes: int = MAX_PASSES) -> I
                 delta = np.cumsum(delta)
             new_over = over[budgets] + delta
             before = np.maximum(over[budgets], 0.0).sum(axis=1)
-            change = float(
-                ((np.maximum(new_over, 0.0).sum(axis=1) - before) / money[budgets]).sum()
+            money_change = float(
+                ((np.maximum(new_over, 0.0).sum(axis=1) - before) / money_scale[budgets]).sum()
             )
+            cover_change = 0.0
             new_short: dict[int, FloatArray] = {}
             for pair in pairs_of[item]:
                 target = int(problem.provider_requirement[pair])
@@ -167,7 +194,10 @@ def repair(problem: Problem, choice: IntArray, *, passes: int = MAX_PASSES) -> I
                 new_short[target] = now - (amounts[option] - amounts[choice[item]])
             for target, after in new_short.items():
                 worse = np.maximum(after, 0.0).sum() - np.maximum(short[target], 0.0).sum()
-                change += float(worse / cover[target])
+                cover_change += float(worse / cover[target])
+            change = money_change + cover_change
+            if by_value and (money_change > 1e-12 or cover_change > 1e-12):
+                continue
             if change < -1e-12:
                 over[budgets] = new_over
                 for target, after in new_short.items():
@@ -177,3 +207,19 @@ def repair(problem: Problem, choice: IntArray, *, passes: int = MAX_PASSES) -> I
         if not moved:
             break
     return choice
+
+
+def full_repair(problem: Problem, choice: IntArray, *, rounds: int = FINISH_ROUNDS) -> IntArray:
+    """A plan close to `choice` that keeps every budget and requirement, if single moves find
+    one (check it with is_feasible). `repair` alone can stall a hair short of a requirement
+    when every budget is used to the last euro: each move that would make the shortfall up
+    costs more than is left, so none lowers the violation. Then the shortfall is made up first,
+    budgets ignored, by the moves losing least value per unit, and the overspend that leaves
+    is repaired by moves that keep coverage; a few rounds of that."""
+    repaired = repair(problem, choice)
+    for _ in range(rounds):
+        if is_feasible(problem, repaired):
+            break
+        covered = repair(problem, repaired, money=False, by_value=True)
+        repaired = repair(problem, covered)
+    return repaired

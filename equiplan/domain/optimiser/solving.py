@@ -25,6 +25,7 @@ from equiplan.domain.optimiser.core import (
     MIN_SEARCH_SECONDS,
     closest_options,
     core_search,
+    search_size,
 )
 from equiplan.domain.optimiser.cpsat import SearchResult, search
 from equiplan.domain.optimiser.greedy import (
@@ -34,7 +35,13 @@ from equiplan.domain.optimiser.greedy import (
     priced_gain,
     value_gain,
 )
-from equiplan.domain.optimiser.infeasibility import combined_reason, single_row_reason
+from equiplan.domain.optimiser.infeasibility import (
+    INTEGER,
+    INTEGER_TEXT,
+    Reason,
+    combined_reason,
+    single_row_reason,
+)
 from equiplan.domain.optimiser.lp import best_options, priced_profit
 from equiplan.domain.optimiser.plan import OPTIMAL_GAP, Plan, Progress, relative_gap
 from equiplan.domain.optimiser.portfolio import Portfolio, PortfolioError
@@ -48,7 +55,7 @@ from equiplan.domain.optimiser.problem import (
     plan_value,
 )
 from equiplan.domain.optimiser.relaxation import Relaxation, solve_relaxation
-from equiplan.domain.optimiser.repair import priced_repair, repair
+from equiplan.domain.optimiser.repair import full_repair, priced_repair
 from equiplan.domain.optimiser.scaling import ScaledProblem, scale_problem
 
 # Share of the time limit the LP may use before the solve falls back to heuristics only.
@@ -160,7 +167,7 @@ def solve(
     bound = float(np.where(problem.valid, problem.values, -np.inf).max(axis=1).sum())
     report(best.value if best.choice is not None else None, bound)
 
-    def finish(status: str | None, reason: str | None = None, **extra: Any) -> Plan:
+    def finish(status: str | None, reason: Reason | None = None, **extra: Any) -> Plan:
         stats.update(extra)
         return _plan(portfolio, problem, best, bound, status, reason, started, stats, baselines)
 
@@ -244,7 +251,9 @@ def solve(
         if int(allowed.sum()) > MAX_SEARCH_VARIABLES:
             if relaxation.reduced is None:
                 break  # no LP prices to choose a neighbourhood by: the model is too big
-            allowed &= closest_options(relaxation.reduced, MAX_SEARCH_VARIABLES)
+            allowed &= closest_options(
+                relaxation.reduced, search_size(problem.item_count, int(allowed.sum()))
+            )
             proven = False
         remaining = time_limit - (time.perf_counter() - started)
         if remaining < MIN_SEARCH_SECONDS:
@@ -278,7 +287,7 @@ def solve(
             result.status == "INFEASIBLE" and scaled.exact and proven and fixing_value == -np.inf
         )
         if no_plan_at_all and best.choice is None:
-            return finish("INFEASIBLE", "no choice of options meets every budget and requirement")
+            return finish("INFEASIBLE", Reason(INTEGER, INTEGER_TEXT))
         report(best.value if best.choice is not None else None, bound)
         gap = relative_gap(best.value if best.choice is not None else None, bound)
         if result.stopped or stop() or (gap is not None and gap <= OPTIMAL_GAP):
@@ -340,7 +349,7 @@ def _lp_guided_plans(
     if not is_feasible(problem, rounded):
         # The LP's plan rounded misses a little somewhere (the items it splits): single moves
         # restore every budget and requirement, then the money left is used.
-        repaired = repair(problem, rounded)
+        repaired = full_repair(problem, rounded)
         if is_feasible(problem, repaired):
             filled = improve(problem, improve(problem, repaired, priced), value_gain)
             best.offer(filled, "lp-rounding repaired")
@@ -360,7 +369,7 @@ def _plan(
     best: _Best,
     bound: float,
     status: str | None,
-    reason: str | None,
+    reason: Reason | None,
     started: float,
     stats: dict[str, Any],
     baselines: dict[str, dict[str, Any]],
@@ -400,7 +409,8 @@ def _plan(
         bound=bound if status != "INFEASIBLE" else None,
         wall_seconds=time.perf_counter() - started,
         baselines=baselines,
-        reason=reason,
+        reason=None if reason is None else reason.text,
+        reason_detail=None if reason is None else reason.to_json(),
         stopped=stopped,
         solver=stats,
         **plan_fields,
