@@ -8,7 +8,7 @@ import itertools
 import numpy as np
 import pytest
 
-from equiplan.domain.optimiser import PortfolioError
+from equiplan.domain.optimiser import PortfolioError, lp
 from equiplan.domain.optimiser.lp import Prices, lagrangian_bound, solve_lp
 from equiplan.domain.optimiser.mmkp import parse_mmkp
 from equiplan.domain.optimiser.problem import compile_portfolio, is_feasible, plan_value
@@ -87,3 +87,20 @@ def test_an_mmkp_instance_becomes_a_portfolio() -> None:
 def test_a_broken_mmkp_file_is_a_portfolio_error(text: str, expected: str) -> None:
     with pytest.raises(PortfolioError, match=expected):
         parse_mmkp(text)
+
+
+def test_a_solve_ended_without_an_answer_is_tried_again_without_presolve(
+    problem, monkeypatch: pytest.MonkeyPatch
+) -> None:  # type: ignore[no-untyped-def]
+    whole = solve_lp(problem, time_limit=60)
+    # The first attempt stops after one iteration (as a presolve failure stops it, with no
+    # answer); the second, with the retry parameters, solves it.
+    monkeypatch.setattr(
+        lp, "GLOP_PARAMETERS", "use_dual_simplex: true, max_number_of_iterations: 1"
+    )
+    retried = solve_lp(problem, time_limit=60)
+    assert (whole.status, retried.status) == ("OPTIMAL", "OPTIMAL")
+    assert retried.objective == pytest.approx(whole.objective, rel=1e-7)
+    # Retrying fails the same way: no answer, and no third attempt.
+    monkeypatch.setattr(lp, "GLOP_RETRY_PARAMETERS", "max_number_of_iterations: 1")
+    assert solve_lp(problem, time_limit=60).status == "LIMIT"
