@@ -137,7 +137,7 @@ def _detail_text(detail: Mapping[str, Any]) -> str | None:
             rows = [str(_SHORT_ROWS[row["kind"]] % _amounts(row)) for row in params["rows"]]
             values["rows"] = "; ".join(rows) + ("; …" if params.get("more") else "")
         return str(message % values)
-    except (KeyError, TypeError, ValueError):
+    except (KeyError, TypeError, ValueError, OverflowError):
         return None  # a reason stored by another version: its English sentence is kept
 
 
@@ -160,7 +160,14 @@ def _said(code: str, params: Mapping[str, Any], language: str | None) -> str:
     message = _MESSAGES.get(code)
     if message is None:
         return str(values.get("text", code))
-    return str(message % values)
+    return str(message % _Blank(values))
+
+
+class _Blank(dict[str, Any]):
+    """Parameters for a message: one a stored run lacks is said as nothing, not an error."""
+
+    def __missing__(self, key: str) -> str:
+        return ""
 
 
 def error_text(code: str | None, params: Mapping[str, Any] | None, fallback: str | None) -> str:

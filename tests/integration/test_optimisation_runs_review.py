@@ -243,3 +243,19 @@ def test_a_reason_stored_by_another_version_is_shown_as_stored(app: Flask) -> No
     with app.test_request_context():
         assert run_errors.error_text(run_errors.INFEASIBLE, params, None).endswith("something new")
         assert run_errors.error_text(run_errors.INFEASIBLE, broken, None).endswith("old words")
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"detail": "not a mapping"},  # and no English sentence either
+        {"reason": "kept", "detail": {"code": "budget_period", "params": {"least": 10**400}}},
+        {"detail": {"code": "combined", "params": {"rows": [{"kind": "money"}]}}},
+    ],
+)
+def test_a_stored_reason_of_any_shape_is_shown_without_an_error(
+    app: Flask, params: dict[str, object]
+) -> None:
+    with app.test_request_context(), force_locale("en"):
+        shown = run_errors.error_text(run_errors.INFEASIBLE, params, None)
+    assert shown.startswith("No plan meets every budget and requirement:")

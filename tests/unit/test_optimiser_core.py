@@ -17,20 +17,23 @@ from equiplan.domain.optimiser.core import (
 
 
 @pytest.mark.parametrize(
-    ("items", "wanted", "expected"),
+    ("items", "wanted", "available", "expected"),
     [
-        (500, 1_575, 1_575),  # small: the share asked for
-        (5_000, 15_750, MAX_SEARCH_VARIABLES),  # capped
-        (19_440, 67_695, 19_440 + MIN_OTHERS),  # more items than the cap: best + others
-        (19_440, 451_302, 19_440 + MIN_OTHERS),  # the whole model asked for
-        (100, 150, 150),  # never more than asked
-        (100, 100, 100),
+        (500, 1_575, 10_500, 1_575),  # small: the share asked for
+        (5_000, 15_750, 105_000, MAX_SEARCH_VARIABLES),  # capped
+        (19_440, 67_695, 451_302, 19_440 + MIN_OTHERS),  # more items than the cap: best + others
+        (19_440, 451_302, 451_302, 19_440 + MIN_OTHERS),  # the whole model asked for
+        (20_000, 12_000, 80_000, 20_000 + MIN_OTHERS),  # few options each: still some others
+        (14_500, 16_000, 300_000, 14_500 + MIN_OTHERS),  # the cap would leave 500 others
+        (19_440, 67_695, 19_800, 19_800),  # never more than there are
+        (100, 150, 1_000, 150),  # never more than asked
+        (100, 100, 1_000, 100),
     ],
 )
 def test_a_neighbourhood_keeps_every_best_option_and_some_others(
-    items: int, wanted: int, expected: int
+    items: int, wanted: int, available: int, expected: int
 ) -> None:
-    assert search_size(items, wanted) == expected
+    assert search_size(items, wanted, available) == expected
 
 
 def test_the_options_closest_to_each_items_best_are_kept() -> None:
@@ -42,7 +45,7 @@ def test_the_options_closest_to_each_items_best_are_kept() -> None:
             [0.0, -3.0, -0.1],
         ]
     )
-    kept = closest_options(reduced, search_size(3, 5))
+    kept = closest_options(reduced, search_size(3, 5, 8))
     assert kept.tolist() == [
         [True, False, False],
         [True, True, False],

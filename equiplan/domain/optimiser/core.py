@@ -77,7 +77,8 @@ def core_search(
                 share = CORE_SHARES[(round_index + k) % len(CORE_SHARES)]
                 cores.append(
                     closest_options(
-                        priced, search_size(problem.item_count, int(share * valid_count))
+                        priced,
+                        search_size(problem.item_count, int(share * valid_count), valid_count),
                     )
                 )
             jobs = [
@@ -117,21 +118,28 @@ def core_search(
     }
 
 
-def search_size(item_count: int, wanted: int) -> int:
-    """How many options a neighbourhood of `wanted` options keeps (closest_options): at most
-    MAX_SEARCH_VARIABLES, but always every item's best and up to MIN_OTHERS more. An item left
-    with one option is a constant, so on a portfolio of more items than MAX_SEARCH_VARIABLES
-    CP-SAT still gets a model: the items whose other options are closest to their best.
+def search_size(item_count: int, wanted: int, available: int) -> int:
+    """How many options a neighbourhood of `wanted` options keeps (closest_options), of the
+    `available` valid ones: every item's best, and as many others as asked for while CP-SAT can
+    take them (MAX_SEARCH_VARIABLES in all). An item left with one option is a constant, so a
+    portfolio of nearly as many items as that, or more, keeps MIN_OTHERS others at least: else
+    its neighbourhood would be each item's best alone, a model with nothing to choose.
     (Measured on the national portfolio, 19,440 items: CP-SAT improves the plan with 500-1,000
     such options and stalls with 2,000 or 7,500.)"""
-    others = min(MIN_OTHERS, max(0, wanted - item_count))
-    return max(min(MAX_SEARCH_VARIABLES, wanted), item_count + others)
+    others = max(0, wanted - item_count)
+    room = MAX_SEARCH_VARIABLES - item_count
+    if room < MIN_OTHERS:
+        others = MIN_OTHERS
+    else:
+        others = min(others, room)
+    return item_count + max(0, min(others, available - item_count))
 
 
 def closest_options(reduced: FloatArray, count: int) -> BoolArray:
     """The `count` options with the best reduced profit (each item's best among them)."""
     flat = reduced.ravel()
     if count >= flat.size:
+        # Every option, padding included: callers keep only valid options (`& valid`).
         return np.ones(reduced.shape, dtype=np.bool_)
     keep = np.zeros(flat.size, dtype=np.bool_)
     keep[np.argpartition(-flat, count)[:count]] = True

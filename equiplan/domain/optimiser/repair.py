@@ -215,7 +215,8 @@ def full_repair(problem: Problem, choice: IntArray, *, rounds: int = FINISH_ROUN
     when every budget is used to the last euro: each move that would make the shortfall up
     costs more than is left, so none lowers the violation. Then the shortfall is made up first,
     budgets ignored, by the moves losing least value per unit, and the overspend that leaves
-    is repaired by moves that keep coverage; a few rounds of that."""
+    is repaired by single moves again (which may give a little coverage back: hence a few
+    rounds of the two)."""
     repaired = repair(problem, choice)
     for _ in range(rounds):
         if is_feasible(problem, repaired):

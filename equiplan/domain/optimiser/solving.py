@@ -252,7 +252,8 @@ def solve(
             if relaxation.reduced is None:
                 break  # no LP prices to choose a neighbourhood by: the model is too big
             allowed &= closest_options(
-                relaxation.reduced, search_size(problem.item_count, int(allowed.sum()))
+                relaxation.reduced,
+                search_size(problem.item_count, int(allowed.sum()), int(problem.valid.sum())),
             )
             proven = False
         remaining = time_limit - (time.perf_counter() - started)
