@@ -16,6 +16,8 @@ class ValidationError(ServiceError):
     """Bad input; `errors` maps a field name to a message in the user's language."""
 
     def __init__(self, errors: Mapping[str, object]) -> None:
+        # As given (a lazy message can still be said in another language: run_errors).
+        self.messages = dict(errors)
         self.errors = {field: str(message) for field, message in errors.items()}
         super().__init__("; ".join(f"{field}: {msg}" for field, msg in self.errors.items()))
 

@@ -5,15 +5,16 @@ The runner (scheduler process) and the orphan check record a code and its parame
 clients. The pages translate the code when they show it (`error_text`), so a reason is never
 frozen in the language the scheduler happened to run in.
 
-Messages that come from elsewhere (the portfolio builder's checks) are made in English
-(`in_english`) and kept as a parameter (`kept_message`); shown, they are looked up in the
-catalogue by their English text, which is their message id when they have no placeholders
-(otherwise they are shown in English).
+Messages that come from elsewhere (the portfolio builder's checks) are kept as a parameter in
+every language the app speaks (`kept_messages`: a lazy message with its placeholders filled is
+said in each). A message kept in English only (`kept_message`, or a run stored by an earlier
+version) is looked up in the catalogue by its English text when shown, which is its message id
+when it has no placeholders (otherwise it is shown in English).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
@@ -21,6 +22,8 @@ from typing import Any
 from flask import has_app_context
 from flask_babel import force_locale, format_decimal, get_locale, gettext
 from flask_babel import lazy_gettext as _l
+
+from equiplan.config import SUPPORTED_LOCALES
 
 NO_PLAN = "no_plan"  # the time ran out before the solver found any plan
 INFEASIBLE = "infeasible"  # no plan meets every budget and requirement
@@ -100,6 +103,20 @@ def in_english() -> Iterator[None]:
 def kept_message(text: str) -> dict[str, str]:
     """A message made elsewhere (in English, see in_english), kept as a parameter."""
     return {ENGLISH: text}
+
+
+def kept_messages(messages: Iterable[object]) -> dict[str, str]:
+    """Messages made elsewhere, joined and kept in every language the app speaks: a lazy
+    message (`_l` with its parameters) is said in each, plain text stays as it is. Shown, the
+    reader's language is picked (`_in_language`)."""
+    found = list(messages)
+    if not has_app_context():
+        return {ENGLISH: "; ".join(str(m) for m in found)}
+    kept: dict[str, str] = {}
+    for language in SUPPORTED_LOCALES:
+        with force_locale(language):
+            kept[language] = "; ".join(str(m) for m in found)
+    return kept
 
 
 def _in_language(kept: Mapping[str, str], language: str | None) -> str:

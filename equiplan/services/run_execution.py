@@ -97,7 +97,7 @@ def execute_run(session: Session, run: OptimisationRun, now: datetime) -> None:
             outcome = _solve_run(session, run, now)
     except ValidationError as error:
         session.rollback()
-        message = run_errors.kept_message("; ".join(error.errors.values()))
+        message = run_errors.kept_messages(error.messages.values())
         _finish(session, run_id, "failed", error=RunError(run_errors.INPUT, {"message": message}))
         return
     except ServiceError as error:

@@ -162,9 +162,11 @@ def test_an_input_problem_is_stored_in_english_and_shown_translated(
         pick_up_queued_work(session, utcnow())
     stored = _fresh(session, run.id)  # type: ignore[arg-type]
     assert (stored.status, stored.error_code) == ("failed", run_errors.INPUT)
-    # Kept in English whatever the scheduler's language, and translated when shown.
+    # Kept in every language whatever the scheduler's language, and shown in the reader's.
     scope = "No equipment is in this scenario's scope: widen its agencies or types."
-    assert stored.error_params == {"message": {"en": scope}}
+    kept = (stored.error_params or {})["message"]
+    assert kept["en"] == scope
+    assert "apimt" in kept["lt"]
     assert stored.error == f"The scenario cannot be planned: {scope}"
     with app.test_request_context(), force_locale("lt"):
         shown = run_errors.error_text(stored.error_code, stored.error_params, stored.error)
@@ -259,3 +261,26 @@ def test_a_stored_reason_of_any_shape_is_shown_without_an_error(
     with app.test_request_context(), force_locale("en"):
         shown = run_errors.error_text(run_errors.INFEASIBLE, params, None)
     assert shown.startswith("No plan meets every budget and requirement:")
+
+
+def test_an_input_problem_with_placeholders_is_shown_in_the_readers_language(
+    app: Flask, session: Session, planned: Planned
+) -> None:
+    years = planned.scenario.horizon_years
+    # A budget of the wrong length (the form refuses it; an older row or the API may not).
+    planned.scenario.budgets = {**planned.scenario.budgets, "agency:VSAT": [100] * (years + 1)}
+    session.commit()
+    run = runs.queue_run(session, planned.scenario.id, requested_by_id=None)
+    with app.app_context():
+        pick_up_queued_work(session, utcnow())
+    stored = _fresh(session, run.id)  # type: ignore[arg-type]
+    assert (stored.status, stored.error_code) == ("failed", run_errors.INPUT)
+    assert stored.error is not None
+    assert "Budget agency:VSAT needs one amount per year." in stored.error
+    for language, expected in (
+        ("lt", "Biudžetui agency:VSAT reikia po vieną sumą kiekvieniems metams."),
+        ("en", "Budget agency:VSAT needs one amount per year."),
+    ):
+        with app.test_request_context(), force_locale(language):
+            shown = run_errors.error_text(stored.error_code, stored.error_params, stored.error)
+        assert expected in shown
