@@ -25,12 +25,13 @@ MIN_SEARCH_SECONDS = 1.0
 # The LP core stage (see core_search): the share of the remaining time it gets, the share of
 # all options each of its searches keeps (one per worker), its deterministic time per second
 # of the limit (single-worker searches side by side do about 0.6–1.2 units per second on a
-# quiet machine here, so the deterministic limit, not the clock, usually ends them), and
+# quiet machine here, so the deterministic limit, not the clock, ends them even under load;
+# 0.6 raced the clock on small portfolios and broke determinism), and
 # CP-SAT's parameters (its LP relaxation with cuts: what decides these knapsack models).
 CORE_TIME_SHARE = 0.75
 CORE_SHARES = (0.15, 0.2)
 CORE_ROUNDS = 2
-CORE_DETERMINISTIC_PER_SECOND = 0.6
+CORE_DETERMINISTIC_PER_SECOND = 0.25
 CORE_PARAMETERS: dict[str, object] = {"linearization_level": 2}
 EXACT_PARAMETERS: dict[str, object] = {"linearization_level": 2}
 

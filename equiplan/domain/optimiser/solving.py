@@ -62,9 +62,10 @@ from equiplan.domain.optimiser.scaling import ScaledProblem, scale_problem
 LP_TIME_SHARE = 0.8
 # CP-SAT's deterministic time per second of the limit and per worker: its search stops on
 # this (the same work on every run, so the same plan); the wall clock limit stays as a safety
-# net. On a quiet 2-core machine the searches end after 50–75 % of the limit (docs/portfolio.md,
-# "Determinism"); on a loaded one the clock may end them first.
-DETERMINISTIC_TIME_PER_SECOND = 0.5
+# net. Measured on this 2-core machine, CP-SAT does 0.15–0.4 units per second per worker on
+# these models (less while it presolves large ones), so this budget usually runs out first
+# (docs/portfolio.md, "Determinism").
+DETERMINISTIC_TIME_PER_SECOND = 0.15
 # Options are dropped only when their best possible plan is below the best known by this much
 # (relative): keeps float noise of the bound from dropping an option that could tie.
 FIXING_MARGIN = 1e-9
