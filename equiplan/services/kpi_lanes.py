@@ -83,7 +83,19 @@ def run_in_lanes(session: Session, statements: Sequence[Executable]) -> list[lis
     other = second_connection(session)
     if other is None:
         lane(session.execute)
-        return [rows if rows is not None else [] for rows in results]
+    else:
+        _two_lanes(session, other, lane, failed)
+    return [rows if rows is not None else [] for rows in results]
+
+
+def _two_lanes(
+    session: Session,
+    other: Connection,
+    lane: Callable[[Callable[[Executable], Any]], None],
+    failed: threading.Event,
+) -> None:
+    """Run `lane` on the session's connection and, in a thread, on `other`; give `other` back
+    to the pool and raise the first failure of either."""
     failures: list[BaseException] = []
 
     def other_lane() -> None:
@@ -107,4 +119,3 @@ def run_in_lanes(session: Session, statements: Sequence[Executable]) -> list[lis
         other.close()
     if failures:
         raise failures[0]
-    return [rows if rows is not None else [] for rows in results]

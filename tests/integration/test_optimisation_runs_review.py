@@ -55,6 +55,14 @@ def _fresh(session: Session, run_id: int) -> OptimisationRun:
     return session.get_one(OptimisationRun, run_id)
 
 
+def _run_by_the_scheduler(app: Flask, session: Session, planned: Planned) -> OptimisationRun:
+    """A run of the planned scenario, queued and executed as the scheduler's job does it."""
+    run = runs.queue_run(session, planned.scenario.id, requested_by_id=None)
+    with app.app_context():  # as the scheduler's jobs run
+        pick_up_queued_work(session, utcnow())
+    return _fresh(session, run.id)  # type: ignore[arg-type]
+
+
 def _result_loaded(run: OptimisationRun) -> bool:
     return "result" not in inspect(run).unloaded
 
@@ -157,10 +165,7 @@ def test_an_input_problem_is_stored_in_english_and_shown_translated(
 ) -> None:
     planned.scenario.type_codes = ["NO-SUCH-TYPE"]
     session.commit()
-    run = runs.queue_run(session, planned.scenario.id, requested_by_id=None)
-    with app.app_context():  # as the scheduler's jobs run
-        pick_up_queued_work(session, utcnow())
-    stored = _fresh(session, run.id)  # type: ignore[arg-type]
+    stored = _run_by_the_scheduler(app, session, planned)
     assert (stored.status, stored.error_code) == ("failed", run_errors.INPUT)
     # Kept in every language whatever the scheduler's language, and shown in the reader's.
     scope = "No equipment is in this scenario's scope: widen its agencies or types."
@@ -217,10 +222,7 @@ def test_an_infeasible_run_keeps_the_solvers_reason_as_a_code_and_says_it_transl
     years = planned.scenario.horizon_years
     planned.scenario.budgets = {"total": [1] * years}
     session.commit()
-    run = runs.queue_run(session, planned.scenario.id, requested_by_id=None)
-    with app.app_context():
-        pick_up_queued_work(session, utcnow())
-    stored = _fresh(session, run.id)  # type: ignore[arg-type]
+    stored = _run_by_the_scheduler(app, session, planned)
     assert (stored.status, stored.error_code) == ("failed", run_errors.INFEASIBLE)
     params = stored.error_params or {}
     detail = params["detail"]
@@ -270,10 +272,7 @@ def test_an_input_problem_with_placeholders_is_shown_in_the_readers_language(
     # A budget of the wrong length (the form refuses it; an older row or the API may not).
     planned.scenario.budgets = {**planned.scenario.budgets, "agency:VSAT": [100] * (years + 1)}
     session.commit()
-    run = runs.queue_run(session, planned.scenario.id, requested_by_id=None)
-    with app.app_context():
-        pick_up_queued_work(session, utcnow())
-    stored = _fresh(session, run.id)  # type: ignore[arg-type]
+    stored = _run_by_the_scheduler(app, session, planned)
     assert (stored.status, stored.error_code) == ("failed", run_errors.INPUT)
     assert stored.error is not None
     assert "Budget agency:VSAT needs one amount per year." in stored.error
