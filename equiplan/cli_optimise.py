@@ -37,6 +37,14 @@ def _print_progress(progress: Progress) -> None:
     help="Seconds to search for a better plan.",
 )
 @click.option(
+    "--work-limit",
+    type=click.FloatRange(min=0.1, max=86_400),
+    default=None,
+    help="Size the search's work as for this time limit (default: the time limit). The same "
+    "file, seed, workers and work limit give the same plan while the time limit is not reached: "
+    "raise --time-limit above it to reproduce a plan on a busy machine.",
+)
+@click.option(
     "--workers", type=click.IntRange(1, 64), default=2, show_default=True, help="Solver threads."
 )
 @click.option("--seed", type=int, default=0, show_default=True, help="Random seed of the search.")
@@ -48,7 +56,13 @@ def _print_progress(progress: Progress) -> None:
 )
 @click.option("--progress", is_flag=True, help="Report progress on stderr while solving.")
 def optimise_command(
-    file: Path, time_limit: float, workers: int, seed: int, out: Path | None, progress: bool
+    file: Path,
+    time_limit: float,
+    work_limit: float | None,
+    workers: int,
+    seed: int,
+    out: Path | None,
+    progress: bool,
 ) -> None:
     """Choose one option per item of a portfolio file (equiplan-portfolio/1) within its budgets
     and requirements; print the plan (equiplan-plan/1) as JSON.
@@ -66,6 +80,7 @@ def optimise_command(
     plan = solve(
         portfolio,
         time_limit=time_limit,
+        work_limit=work_limit,
         workers=workers,
         seed=seed,
         progress=_print_progress if progress else None,

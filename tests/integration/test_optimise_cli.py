@@ -57,6 +57,17 @@ def test_a_good_file_prints_the_plan_and_writes_it_with_out(tmp_path: Path) -> N
     assert sorted(p.name for p in tmp_path.iterdir()) == ["plan.json", "portfolio.json"]
 
 
+def test_the_work_limit_sizes_the_search_and_is_recorded(tmp_path: Path) -> None:
+    portfolio = _write(tmp_path / "portfolio.json", document())
+    result = _run(str(portfolio), "--time-limit", "5", "--work-limit", "2", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    solver = json.loads(result.stdout)["solver"]
+    assert (solver["time_limit"], solver["work_limit"]) == (5.0, 2.0)
+    # Without the option the work is sized by the time limit.
+    result = _run(str(portfolio), "--time-limit", "3", cwd=tmp_path)
+    assert json.loads(result.stdout)["solver"]["work_limit"] == 3.0
+
+
 def test_progress_goes_to_stderr_and_leaves_stdout_json(tmp_path: Path) -> None:
     portfolio = _write(tmp_path / "portfolio.json", document())
     result = _run(str(portfolio), "--time-limit", "2", "--progress", cwd=tmp_path)
@@ -112,7 +123,8 @@ def test_a_bad_file_gives_one_line_naming_the_problem_and_exit_code_2(
 
 
 @pytest.mark.parametrize(
-    "args", [("--time-limit", "0"), ("--workers", "0"), ("--time-limit", "soon")]
+    "args",
+    [("--time-limit", "0"), ("--workers", "0"), ("--time-limit", "soon"), ("--work-limit", "0")],
 )
 def test_bad_options_give_exit_code_2(tmp_path: Path, args: tuple[str, str]) -> None:
     portfolio = _write(tmp_path / "portfolio.json", document())

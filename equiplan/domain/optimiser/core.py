@@ -24,13 +24,13 @@ MIN_OTHERS = 1_000
 MIN_SEARCH_SECONDS = 1.0
 # The LP core stage (see core_search): the share of the remaining time it gets, the share of
 # all options each of its searches keeps (one per worker), its deterministic time per second
-# of the limit (single-worker searches side by side do about 0.6–1.2 units per second on a
-# quiet machine here, so the deterministic limit, not the clock, ends them even under load;
-# 0.6 raced the clock on small portfolios and broke determinism), and
+# of the work limit (single-worker searches side by side at level 1 do about 0.5 units per
+# second on a quiet machine here, so the work limit, not the clock, ends them at about half
+# of their clock; 0.6 raced the clock on small portfolios and broke determinism), and
 # CP-SAT's parameters: its LP relaxation decides these knapsack models; for the core, level 1
-# (without level 2's extra cuts) finds better plans in the same work (MMKP I08-I13, the
-# 500-item synthetic portfolio: bench/README.md), while the whole-model search, which proves
-# the bound, keeps level 2.
+# (without level 2's extra cuts) finds better plans in the same work (MMKP I08-I10, I12, I13
+# and the 500-item synthetic portfolio; I11 a little worse: bench/README.md), while the
+# whole-model search keeps level 2, whose cuts tighten the bound it proves.
 CORE_TIME_SHARE = 0.75
 CORE_SHARES = (0.15, 0.2)
 CORE_ROUNDS = 2
@@ -44,7 +44,7 @@ def core_search(
     scaled: ScaledProblem,
     reduced: FloatArray,
     incumbent: tuple[IntArray | None, Callable[[IntArray | None, str], None]],
-    clock: tuple[float, float],
+    clock: tuple[float, float, float],
     seed: int,
     workers: int,
     stop: Callable[[], bool],
@@ -57,13 +57,13 @@ def core_search(
     search per worker on cores of different sizes and seeds, side by side; the best plan wins
     (in a fixed order, so the result is deterministic) and hints the next round. Their bounds
     hold for the core only: not used. `incumbent` is the best plan and the function offering
-    a new one; `clock` is (start of the solve, its time limit)."""
-    started, time_limit = clock
+    a new one; `clock` is (start of the solve, its time limit, its work limit)."""
+    started, time_limit, work_seconds = clock
     remaining = time_limit - (time.perf_counter() - started)
     if remaining < MIN_SEARCH_SECONDS or stop():
         return {}
     seconds = remaining * CORE_TIME_SHARE / CORE_ROUNDS
-    work = CORE_DETERMINISTIC_PER_SECOND * time_limit * CORE_TIME_SHARE / CORE_ROUNDS
+    work = CORE_DETERMINISTIC_PER_SECOND * work_seconds * CORE_TIME_SHARE / CORE_ROUNDS
     valid_count = int(problem.valid.sum())
     priced = np.where(problem.valid, reduced, -np.inf)
     offer = incumbent[1]

@@ -60,7 +60,7 @@ from equiplan.domain.optimiser.scaling import ScaledProblem, scale_problem
 
 # Share of the time limit the LP may use before the solve falls back to heuristics only.
 LP_TIME_SHARE = 0.8
-# CP-SAT's deterministic time per second of the limit and per worker: its search stops on
+# CP-SAT's deterministic time per second of the work limit and per worker: its search stops on
 # this (the same work on every run, so the same plan); the wall clock limit stays as a safety
 # net. Measured on this 2-core machine, CP-SAT does 0.15–0.4 units per second per worker on
 # these models (less while it presolves large ones), so this budget usually runs out first
@@ -125,20 +125,33 @@ def solve(
     seed: int = 0,
     progress: Callable[[Progress], None] | None = None,
     should_stop: Callable[[], bool] | None = None,
+    work_limit: float | None = None,
 ) -> Plan:
     """The best plan for a portfolio within `time_limit` seconds on `workers` threads.
 
     The same portfolio, seed and worker count give the same plan unless the wall clock (a busy
     machine) or a stop request cuts the search. `progress` is called after each phase and about
     every half second during the search; `should_stop` is checked as often, and a True answer
-    ends the solve early with the best plan so far (`stopped` in the result)."""
+    ends the solve early with the best plan so far (`stopped` in the result).
+
+    `work_limit` sizes the CP-SAT searches' deterministic work budgets, in seconds of a limit
+    (default: `time_limit`). A larger `time_limit` with the same `work_limit` does the same
+    work with a wider clock margin: the way to reproduce a plan on a busy machine."""
     if time_limit <= 0 or workers < 1:
         raise PortfolioError("the time limit must be positive and workers at least 1")
+    if work_limit is not None and work_limit <= 0:
+        raise PortfolioError("the work limit must be positive")
+    work_seconds = time_limit if work_limit is None else work_limit
     started = time.perf_counter()
     stop = should_stop or (lambda: False)
     report = _Reporter(progress, started)
     problem = compile_portfolio(portfolio)
-    stats: dict[str, Any] = {"workers": workers, "seed": seed, "time_limit": time_limit}
+    stats: dict[str, Any] = {
+        "workers": workers,
+        "seed": seed,
+        "time_limit": time_limit,
+        "work_limit": work_seconds,
+    }
     best = _Best(problem)
     nothing = do_nothing_plan(problem)
     greedy = greedy_plan(problem)
@@ -221,7 +234,7 @@ def solve(
             scaled,
             relaxation.reduced,
             (best.choice, best.offer),
-            (started, time_limit),
+            (started, time_limit, work_seconds),
             seed,
             workers,
             stop,
@@ -270,7 +283,7 @@ def solve(
             hint_feasible=best.choice is not None,
             time_limit=max(0.05, remaining if last else remaining * share),
             deterministic_limit=DETERMINISTIC_TIME_PER_SECOND
-            * time_limit
+            * work_seconds
             * exact_share
             * workers
             * share,
