@@ -57,7 +57,7 @@ def test_a_good_file_prints_the_plan_and_writes_it_with_out(tmp_path: Path) -> N
     assert sorted(p.name for p in tmp_path.iterdir()) == ["plan.json", "portfolio.json"]
 
 
-def test_the_work_limit_sizes_the_search_and_is_recorded(tmp_path: Path) -> None:
+def test_the_work_limit_is_taken_and_recorded_in_the_plan(tmp_path: Path) -> None:
     portfolio = _write(tmp_path / "portfolio.json", document())
     result = _run(str(portfolio), "--time-limit", "5", "--work-limit", "2", cwd=tmp_path)
     assert result.returncode == 0, result.stderr

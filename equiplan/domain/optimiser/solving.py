@@ -129,8 +129,8 @@ def solve(
 ) -> Plan:
     """The best plan for a portfolio within `time_limit` seconds on `workers` threads.
 
-    The same portfolio, seed and worker count give the same plan unless the wall clock (a busy
-    machine) or a stop request cuts the search. `progress` is called after each phase and about
+    The same portfolio, seed, worker count and work limit give the same plan unless the wall
+    clock (a busy machine) or a stop request cuts the search. `progress` is called after each phase and about
     every half second during the search; `should_stop` is checked as often, and a True answer
     ends the solve early with the best plan so far (`stopped` in the result).
 
