@@ -130,9 +130,9 @@ def solve(
     """The best plan for a portfolio within `time_limit` seconds on `workers` threads.
 
     The same portfolio, seed, worker count and work limit give the same plan unless the wall
-    clock (a busy machine) or a stop request cuts the search. `progress` is called after each phase and about
-    every half second during the search; `should_stop` is checked as often, and a True answer
-    ends the solve early with the best plan so far (`stopped` in the result).
+    clock (a busy machine) or a stop request cuts the search. `progress` is called after each
+    phase and about every half second during the search; `should_stop` is checked as often,
+    and a True answer ends the solve early with the best plan so far (`stopped` in the result).
 
     `work_limit` sizes the CP-SAT searches' deterministic work budgets, in seconds of a limit
     (default: `time_limit`). A larger `time_limit` with the same `work_limit` does the same
