@@ -203,10 +203,10 @@ def example_result() -> dict[str, Any]:
 
 
 def make_finished_run(session: Session, scenario: BudgetScenario, **fields: Any) -> OptimisationRun:
-    """A run that ended "done" with the example result (and its summary) stored."""
+    """A run that ended "done" with the example result, or `result`, and its summary stored."""
     from equiplan.services.plan_summary import result_summary
 
-    result = example_result()
+    result = fields.pop("result", None) or example_result()
     fields.setdefault("summary", result_summary(result))
     return make_run(
         session,

@@ -220,12 +220,22 @@ def update_scenario(
     session: Session, scenario_id: int, *, version: Any, **fields: Any
 ) -> BudgetScenario:
     """Change the given `fields` of a scenario last read at `version`; the others keep their
-    value. The whole scenario is checked again (a new horizon needs budgets to match it)."""
+    value. The whole scenario is checked again (a new horizon needs budgets to match it).
+    While a run of it is queued or running only the name may change (ValidationError)."""
     scenario = _loaded(session, scenario_id, version)
     unknown = sorted(set(fields) - set(EDITABLE_FIELDS))
     if unknown:
         raise ValidationError({name: _l("This field cannot be changed here.") for name in unknown})
     values = _checked(session, {**current_fields(scenario), **fields}, scenario_id)
+    changed = {name for name, value in values.items() if getattr(scenario, name) != value}
+    if changed - {"name"}:
+        # A queued run reads the scenario when it starts: an edit now would change what it
+        # (or the rest of a sweep) solves. The row lock makes a run queued meanwhile wait.
+        session.execute(
+            select(BudgetScenario.id).where(BudgetScenario.id == scenario_id).with_for_update()
+        )
+        if any(run_counts(session, scenario_id).get(s) for s in ACTIVE_RUN_STATUSES):
+            raise _active_runs_refused()
     for name, value in values.items():
         if getattr(scenario, name) != value:
             setattr(scenario, name, value)

@@ -88,7 +88,8 @@ def results(run_id: int) -> Page:
     ), 200
 
 
-@bp.route("/runs/<int:run_id>/items/<item_id>")
+# `path`: inventory numbers may hold "/" (e.g. VSAT/2019/001).
+@bp.route("/runs/<int:run_id>/items/<path:item_id>")
 @roles(*READERS)
 def item(run_id: int, item_id: str) -> Page:
     """Why the plan treats one item as it does."""

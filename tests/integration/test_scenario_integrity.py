@@ -1,7 +1,8 @@
 """Review fixes of the scenario service, on both backends: deleting a scenario keeps the runs'
 results out of the audit trail, a name taken between the check and the insert is a field
 error (not a 500), a run that appears while a scenario is deleted is refused cleanly, the
-delete locks the scenario first, and control characters are refused in text."""
+inputs of a scenario with a queued or running run cannot change, the delete locks the scenario
+first, and control characters are refused in text."""
 
 from __future__ import annotations
 
@@ -114,6 +115,33 @@ def test_a_run_queued_while_deleting_is_refused_cleanly(session: Session) -> Non
     assert "scenario" in raised.value.errors
     session.expire_all()
     assert session.get(BudgetScenario, scenario.id) is not None
+
+
+@pytest.mark.parametrize("status", ["queued", "running"])
+def test_inputs_cannot_change_while_a_run_waits_for_them_but_the_name_can(
+    session: Session, status: str
+) -> None:
+    # A queued run (or the rest of a sweep) reads the scenario when it starts.
+    scenario = scenarios.create_scenario(session, **_fields())
+    session.add(OptimisationRun(scenario_id=scenario.id, status=status))
+    session.commit()
+    with pytest.raises(ValidationError) as raised:
+        scenarios.update_scenario(
+            session, scenario.id, version=1, budgets={"total": [1, 1]}, name="Changed"
+        )
+    assert raised.value.errors == {
+        "scenario": "A run of this scenario is queued or running: cancel it first."
+    }
+    session.expire_all()
+    stored = session.get_one(BudgetScenario, scenario.id)
+    assert (stored.name, stored.budgets, stored.version) == ("Integrity", {"total": [100, 100]}, 1)
+    renamed = scenarios.update_scenario(session, scenario.id, version=1, name="Renamed")
+    assert (renamed.name, renamed.version) == ("Renamed", 2)
+    run = session.scalars(select(OptimisationRun)).one()
+    run.status = "done"
+    session.commit()
+    changed = scenarios.update_scenario(session, scenario.id, version=2, budgets={"total": [1, 1]})
+    assert changed.budgets == {"total": [1, 1]}
 
 
 def test_deleting_keeps_the_run_results_out_of_the_audit_trail(session: Session) -> None:

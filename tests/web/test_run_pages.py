@@ -164,6 +164,22 @@ def test_the_results_page_shows_actions_budgets_availability_and_deferred_items(
     assert client.get(f"/runs/{run.id}/items/NOPE").status_code == 404
 
 
+def test_an_item_whose_inventory_number_holds_a_slash_has_its_explanation_page(
+    client: FlaskClient, world: World, session: Session
+) -> None:
+    from tests.run_fixtures import example_result
+
+    result = json.loads(json.dumps(example_result()).replace("EQ-OLD", "VSAT/2019/001"))
+    run = make_finished_run(session, make_scenario(session), result=result)
+    sign_in(client, world.users["planner"])
+    html = client.get(f"/runs/{run.id}/results").get_data(as_text=True)
+    assert f'href="/runs/{run.id}/items/VSAT/2019/001">VSAT/2019/001</a>' in html
+    item = client.get(f"/runs/{run.id}/items/VSAT/2019/001")
+    assert item.status_code == 200
+    assert "VSAT/2019/001" in item.get_data(as_text=True)
+    assert client.get(f"/runs/{run.id}/items/VSAT/2019").status_code == 404
+
+
 def test_results_of_a_run_without_a_result_are_missing(
     client: FlaskClient, world: World, session: Session
 ) -> None:
