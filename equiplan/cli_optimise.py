@@ -47,7 +47,14 @@ def _print_progress(progress: Progress) -> None:
 @click.option(
     "--workers", type=click.IntRange(1, 64), default=2, show_default=True, help="Solver threads."
 )
-@click.option("--seed", type=int, default=0, show_default=True, help="Random seed of the search.")
+@click.option(
+    "--seed",
+    # CP-SAT's seed is a signed 32-bit number (the web form and the API take the same range).
+    type=click.IntRange(0, 2**31 - 1),
+    default=0,
+    show_default=True,
+    help="Random seed of the search.",
+)
 @click.option(
     "--out",
     type=click.Path(dir_okay=False, writable=True, path_type=Path),
@@ -73,6 +80,9 @@ def optimise_command(
     # command (and the web app, which registers this one) can do without them.
     from equiplan.domain.optimiser import PortfolioError, load_portfolio, solve
 
+    if out is not None and not out.parent.is_dir():
+        # Checked before the search: the plan of a long solve is not lost for a typo.
+        raise click.UsageError(f"--out: no folder {str(out.parent)!r} to write the plan in")
     try:
         portfolio = load_portfolio(file)
     except PortfolioError as error:
@@ -86,10 +96,11 @@ def optimise_command(
         progress=_print_progress if progress else None,
     )
     text = json.dumps(plan.to_json(), indent=2, ensure_ascii=False)
+    # Printed first: a file that cannot be written (exit code 2) does not lose the plan.
+    click.echo(text)
     if out is not None:
         try:
             out.write_text(text + "\n", encoding="utf-8")
         except OSError as error:
             raise click.UsageError(f"--out: cannot write {str(out)!r}: {error}") from None
-    click.echo(text)
     raise click.exceptions.Exit(EXIT_PLAN if plan.objective is not None else EXIT_NO_PLAN)

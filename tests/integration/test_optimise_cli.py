@@ -96,6 +96,8 @@ def test_an_infeasible_portfolio_prints_the_reason_and_exits_1(tmp_path: Path) -
             "item 'EQ-00017', option 'replace@2028', field 'cost': must have one number per period",
         ),
         ("budget", "item 'EQ-00017', field 'budgets': names the budget 'agency:XX'"),
+        ("huge", "field 'value': 1000000000000000000000000000000000000... is not a finite"),
+        ('{"format": ' + "9" * 5000 + "}", "holds a number with too many digits"),
     ],
 )
 def test_a_bad_file_gives_one_line_naming_the_problem_and_exit_code_2(
@@ -109,6 +111,10 @@ def test_a_bad_file_gives_one_line_naming_the_problem_and_exit_code_2(
     elif content == "budget":
         data = document()
         data["items"][0]["budgets"] = ["agency:XX"]
+        _write(path, data)
+    elif content == "huge":
+        data = document()
+        data["items"][0]["options"][1]["value"] = 10**400
         _write(path, data)
     elif content is not None:
         path.write_text(content, encoding="utf-8")
@@ -124,10 +130,26 @@ def test_a_bad_file_gives_one_line_naming_the_problem_and_exit_code_2(
 
 @pytest.mark.parametrize(
     "args",
-    [("--time-limit", "0"), ("--workers", "0"), ("--time-limit", "soon"), ("--work-limit", "0")],
+    [
+        ("--time-limit", "0"),
+        ("--workers", "0"),
+        ("--time-limit", "soon"),
+        ("--work-limit", "0"),
+        ("--seed", "3000000000"),
+        ("--seed", "-1"),
+        ("--out", "no-such-folder/plan.json"),
+    ],
 )
 def test_bad_options_give_exit_code_2(tmp_path: Path, args: tuple[str, str]) -> None:
     portfolio = _write(tmp_path / "portfolio.json", document())
     result = _run(str(portfolio), *args, cwd=tmp_path)
     assert result.returncode == 2
     assert len(result.stderr.strip().splitlines()) == 1, result.stderr
+
+
+def test_an_out_folder_that_does_not_exist_is_refused_before_the_search(tmp_path: Path) -> None:
+    portfolio = _write(tmp_path / "portfolio.json", document())
+    result = _run(str(portfolio), "--time-limit", "600", "--out", "nowhere/plan.json", cwd=tmp_path)
+    assert result.returncode == 2
+    assert result.stdout == ""
+    assert "--out: no folder 'nowhere' to write the plan in" in result.stderr

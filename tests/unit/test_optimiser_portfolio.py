@@ -125,6 +125,10 @@ def _broken(change: str) -> dict[str, Any]:
         del option["value"]
     elif change == "value infinite":
         option["value"] = float("inf")
+    elif change == "value huge":
+        option["value"] = 10**400  # a JSON integer of 401 digits: no float holds it
+    elif change == "cost huge":
+        option["cost"] = [1, -(10**400), 3]
     elif change == "unknown requirement":
         option["provides"] = {"site:VLN/RPM": [1, 1, 1]}
     elif change == "provides length":
@@ -153,6 +157,8 @@ def _broken(change: str) -> dict[str, Any]:
         ("cost negative", "option 'replace@2028', field 'cost': period 2: -5 is negative"),
         ("value missing", "option 'replace@2028', field 'value': None is not a finite number"),
         ("value infinite", "option 'replace@2028', field 'value': inf is not a finite number"),
+        ("value huge", "field 'value': 1000000000000000000000000000000000000... is not a finite"),
+        ("cost huge", "field 'cost': period 2: -100000000000000000000000000000000000... is not"),
         ("unknown requirement", "field 'provides': names the requirement 'site:VLN/RPM'"),
         ("provides length", "field 'provides.site:MED/RPM': must have one number per period"),
     ],

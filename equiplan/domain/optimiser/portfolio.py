@@ -80,6 +80,23 @@ def _is_number(value: object) -> bool:
     return isinstance(value, int | float) and not isinstance(value, bool)
 
 
+def _is_finite_number(value: object) -> bool:
+    """A number that is finite as a float: JSON integers have no size limit, and one of
+    hundreds of digits overflows a float (OverflowError) instead of being a bad value."""
+    if not _is_number(value):
+        return False
+    try:
+        return math.isfinite(float(value))  # type: ignore[arg-type]
+    except OverflowError:
+        return False
+
+
+def _shown(value: object) -> str:
+    """The value as it appears in a message: its repr, cut short."""
+    text = repr(value)
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
 def _numbers(
     raw: object,
     periods: int,
@@ -105,9 +122,9 @@ def _numbers(
             field=field,
         )
     for position, value in enumerate(raw):
-        if not _is_number(value) or not math.isfinite(value):
+        if not _is_finite_number(value):
             raise PortfolioError(
-                f"period {position + 1}: {value!r} is not a finite number",
+                f"period {position + 1}: {_shown(value)} is not a finite number",
                 item=item,
                 option=option,
                 field=field,
@@ -244,9 +261,12 @@ def _parse_option(
 ) -> PortfolioOption:
     cost = _numbers(raw.get("cost"), periods, item=item_id, option=option_id, field="cost")
     value: Any = raw.get("value")
-    if not _is_number(value) or not math.isfinite(value):
+    if not _is_finite_number(value):
         raise PortfolioError(
-            f"{value!r} is not a finite number", item=item_id, option=option_id, field="value"
+            f"{_shown(value)} is not a finite number",
+            item=item_id,
+            option=option_id,
+            field="value",
         )
     raw_provides = raw.get("provides", {})
     if not isinstance(raw_provides, dict):
@@ -284,6 +304,11 @@ def load_portfolio(path: str | Path) -> Portfolio:
             f"{str(path)!r} is not valid JSON: {error.msg} at line {error.lineno}, "
             f"column {error.colno}"
         ) from None
+    except PortfolioError:
+        raise
+    except ValueError:
+        # Python refuses integers of more than 4,300 digits (int_max_str_digits).
+        raise PortfolioError(f"{str(path)!r} holds a number with too many digits") from None
     return parse_portfolio(data)
 
 

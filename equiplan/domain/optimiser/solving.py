@@ -58,6 +58,8 @@ from equiplan.domain.optimiser.relaxation import Relaxation, solve_relaxation
 from equiplan.domain.optimiser.repair import full_repair, priced_repair
 from equiplan.domain.optimiser.scaling import ScaledProblem, scale_problem
 
+# CP-SAT's random seed is a signed 32-bit number.
+MAX_SEED = 2**31 - 1
 # Share of the time limit the LP may use before the solve falls back to heuristics only.
 LP_TIME_SHARE = 0.8
 # CP-SAT's deterministic time per second of the work limit and per worker: its search stops on
@@ -141,6 +143,8 @@ def solve(
         raise PortfolioError("the time limit must be positive and workers at least 1")
     if work_limit is not None and work_limit <= 0:
         raise PortfolioError("the work limit must be positive")
+    if not 0 <= seed <= MAX_SEED:
+        raise PortfolioError(f"the seed must be a whole number from 0 to {MAX_SEED}")
     work_seconds = time_limit if work_limit is None else work_limit
     started = time.perf_counter()
     stop = should_stop or (lambda: False)
