@@ -22,7 +22,9 @@ from sqlmodel import Session
 from equiplan.models import OptimisationRun
 from equiplan.services import run_errors
 
-# A running job beats at least this often; twice as long without a beat means it is orphaned.
+# A running job beats at least this often; four times as long without a beat means it is
+# orphaned. The check runs with each queued-work pass and, while a solve keeps that job busy,
+# from the solve's monitor (run_progress.RunMonitor).
 HEARTBEAT_EVERY = timedelta(seconds=30)
 ORPHANED_AFTER = HEARTBEAT_EVERY * 4
 

@@ -27,11 +27,15 @@ from sqlalchemy import select, update
 from sqlmodel import Session
 
 from equiplan.models import OptimisationRun, utcnow
-from equiplan.services.background_work import stopping
+from equiplan.services.background_work import fail_orphaned_runs, stopping
 
 log = logging.getLogger(__name__)
 
 BEAT_EVERY_SECONDS = 1.0
+# While a solve runs, the scheduler's queued-work job is busy with it (one instance at a time),
+# so the monitor looks for *other* runs whose process died this often: a run orphaned by a
+# crash is reported within minutes, not only after the next solve ends (up to an hour).
+ORPHAN_CHECK_EVERY_SECONDS = 30.0
 # Until the run has ended, the bar never reaches the end (the solver may still be finishing).
 PROGRESS_CAP = 0.99
 
@@ -77,8 +81,11 @@ class RunMonitor:
         time_limit: float,
         *,
         beat_every: float = BEAT_EVERY_SECONDS,
+        orphan_check_every: float = ORPHAN_CHECK_EVERY_SECONDS,
     ) -> None:
         self._open_session = open_session
+        self._orphan_check_every = orphan_check_every
+        self._orphans_checked = monotonic()
         self._run_id = run_id
         self._time_limit = time_limit
         self._beat_every = beat_every
@@ -155,10 +162,21 @@ class RunMonitor:
                 # Ended meanwhile (the orphan check after a long stall): solving on is wasted.
                 self._gone.set()
 
+    def check_orphans(self) -> int:
+        """Report other runs whose process stopped beating as failed (how many)."""
+        self._orphans_checked = monotonic()
+        session = self._open_session()
+        try:
+            return fail_orphaned_runs(session, utcnow())
+        finally:
+            session.close()
+
     def _beat_until_stopped(self) -> None:
         while not self._stop.wait(self._beat_every):
             try:
                 self.beat()
+                if monotonic() - self._orphans_checked >= self._orphan_check_every:
+                    self.check_orphans()
             except Exception:
                 # A busy database must not kill the solve; the next beat tries again, and a
                 # run that cannot beat for long is reported as orphaned, as it should be.

@@ -198,6 +198,27 @@ def test_the_monitor_stops_the_solver_once_the_run_was_ended_elsewhere(
         assert monitor.cancel_seen is False
 
 
+def test_the_monitor_of_a_running_solve_reports_other_orphaned_runs(
+    session: Session, planned: Planned
+) -> None:
+    # The queued-work job is busy with this solve (one instance at a time): without the
+    # monitor, a run whose process died would stay "running" until the solve ends.
+    stale = utcnow() - timedelta(minutes=10)
+    orphan = make_run(
+        session, planned.scenario, status="running", started_at=stale, heartbeat_at=stale
+    )
+    run = make_run(session, planned.scenario, status="running", started_at=utcnow())
+    with RunMonitor(lambda: _other_session(session), run.id, 10, beat_every=3600) as monitor:  # type: ignore[arg-type]
+        assert monitor.check_orphans() == 1
+        assert monitor.check_orphans() == 0
+        assert monitor.should_stop() is False
+    assert (_fresh(session, orphan.id).status, _fresh(session, orphan.id).error_code) == (  # type: ignore[arg-type]
+        "failed",
+        run_errors.ORPHANED,
+    )
+    assert _fresh(session, run.id).status == "running"  # type: ignore[arg-type]
+
+
 def test_a_stopping_scheduler_ends_the_running_solve_as_interrupted(
     session: Session, planned: Planned
 ) -> None:
