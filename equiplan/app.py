@@ -22,6 +22,7 @@ from equiplan.domain.roles import ALL_ROLES
 from equiplan.resources import resource_path
 from equiplan.services import audit
 from equiplan.services.input_fields import MAX_WHOLE
+from equiplan.services.plan_comparison import budget_percent
 from equiplan.services.users import load_user
 from equiplan.web import errors, policy, register_blueprints
 from equiplan.web.forms import LocaleForm, SignOutForm
@@ -76,6 +77,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         format_number=flask_babel.format_decimal,
         format_percent=flask_babel.format_percent,
         format_currency=flask_babel.format_currency,
+        budget_percent=budget_percent,
     )
     audit.set_actor_provider(_web_actor)
 

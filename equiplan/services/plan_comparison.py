@@ -7,6 +7,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from babel.numbers import format_percent
+from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 
 from equiplan.models import OptimisationRun
@@ -95,10 +97,17 @@ def sweep_points(runs: Sequence[OptimisationRun]) -> list[SweepPoint]:
     return points
 
 
+def budget_percent(factor: float) -> str:
+    """A budget factor as a percent in the page's language: whole when it is, else to two
+    decimals at most (a sweep of 21 points over 100-110 % has them 0.5 % apart)."""
+    # The locale's own pattern ("150%", "150 %"), its decimals kept rather than rounded away.
+    return format_percent(round(factor, 4), locale=get_locale(), decimal_quantization=False)
+
+
 def sweep_chart(points: Sequence[SweepPoint]) -> ChartData:
     """Budget against mean expected availability over the horizon: one point per finished run."""
     done = [p for p in points if p.availability is not None]
-    labels = tuple(f"{round(p.budget_factor * 100)} %" for p in done)
+    labels = tuple(budget_percent(p.budget_factor) for p in done)
     curve = Series(
         _l("Mean expected availability"),
         labels,

@@ -275,3 +275,21 @@ def test_a_finished_sweep_draws_budget_against_availability(
     table = html.split('data-testid="chart-sweep-table"')[1].split("</table>")[0]
     assert table.count("<tr>") == 1 + 3  # the header and one row per finished run
     assert client.get("/runs/sweeps/nope").status_code == 404
+
+
+def test_budget_factors_of_a_fine_sweep_keep_their_decimals(
+    client: FlaskClient, world: World, session: Session
+) -> None:
+    scenario = make_scenario(session)
+    for factor in (1.0, 1.005, 1.01):
+        make_finished_run(session, scenario, sweep_key="fine", budget_factor=factor)
+    sign_in(client, world.users["planner"])
+    html = client.get("/runs/sweeps/fine").get_data(as_text=True)
+    table = html.split('data-testid="chart-sweep-table"')[1].split("</table>")[0]
+    for label in ("100%", "100.5%", "101%"):
+        assert f"<td>{label}</td>" in table or f">{label}<" in table, label
+    runs_table = html.split('data-testid="sweep-table"')[1].split("</table>")[0]
+    assert '<td class="text-end">100.5%</td>' in runs_table
+    client.post("/locale", data={"locale": "lt", "csrf_token": csrf_token(client, "/runs")})
+    lithuanian = client.get("/runs/sweeps/fine").get_data(as_text=True)
+    assert "100,5\xa0%" in lithuanian
