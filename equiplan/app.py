@@ -23,9 +23,11 @@ from equiplan.resources import resource_path
 from equiplan.services import audit
 from equiplan.services.input_fields import MAX_WHOLE
 from equiplan.services.plan_comparison import budget_percent
+from equiplan.services.plan_results import budget_title
 from equiplan.services.users import load_user
 from equiplan.web import errors, policy, register_blueprints
 from equiplan.web.forms import LocaleForm, SignOutForm
+from equiplan.web.naming import local_name
 
 # No inline script or style anywhere: the CSP says so.
 CONTENT_SECURITY_POLICY = (
@@ -78,6 +80,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         format_percent=flask_babel.format_percent,
         format_currency=flask_babel.format_currency,
         budget_percent=budget_percent,
+        budget_title=budget_title,
     )
     audit.set_actor_provider(_web_actor)
 
@@ -163,15 +166,9 @@ def _security_headers(response: Response) -> Response:
 def _template_globals() -> dict[str, Any]:
     locale = str(get_locale() or "lt")
 
-    def localized(obj: Any, field: str = "name") -> str:
-        """obj.name_lt or obj.name_en, whichever fits the interface language."""
-        return getattr(obj, f"{field}_{'lt' if locale == 'lt' else 'en'}", "") or getattr(
-            obj, f"{field}_en", ""
-        )
-
     return {
         "current_locale": locale,
-        "localized": localized,
+        "localized": local_name,
         "locale_form": LocaleForm(formdata=None, locale=locale, next=request.full_path.rstrip("?")),
         "sign_out_form": SignOutForm(formdata=None),
         "ALL_ROLES": ALL_ROLES,

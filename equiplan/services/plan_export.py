@@ -15,7 +15,9 @@ from equiplan.services.plan_results import (
     KIND_LABELS,
     TIMING_LABELS,
     actions_by_year,
+    budget_title,
     budget_use,
+    carries_over,
     solver_status_label,
     summary,
 )
@@ -46,6 +48,10 @@ def plan_document(run: Any) -> dict[str, Any]:
     }
 
 
+def _yes_no(flag: bool | None) -> str:
+    return "" if flag is None else _("yes") if flag else _("no")
+
+
 def plan_workbook(run: Any) -> bytes:
     """The plan as an XLSX workbook of five sheets."""
     result = stored_result_of(run)
@@ -61,6 +67,8 @@ def plan_workbook(run: Any) -> bytes:
         (_("Gap"), found.gap),
         (_("Do-nothing objective"), found.do_nothing_objective),
         (_("Greedy objective"), found.greedy_objective),
+        (_("Doing nothing keeps every budget and minimum"), _yes_no(found.do_nothing_feasible)),
+        (_("The greedy plan keeps every budget and minimum"), _yes_no(found.greedy_feasible)),
         (_("Total spend (EUR)"), found.total_spend),
         (_("Total budget (EUR)"), found.total_budget),
         (_("Mean availability, plan"), found.availability_plan),
@@ -85,8 +93,20 @@ def plan_workbook(run: Any) -> bytes:
         for year in actions_by_year(result)
         for a in year.actions
     ]
+    # With carry-over a year may spend more than its own budget: the share used is against
+    # what is available (its budget and what earlier years left), shown beside it.
+    carry_over = carries_over(result)
     spend = [
-        (u.budget, u.year, u.spend, u.limit, u.share, u.shadow_price, _("yes") if u.tight else "")
+        (
+            budget_title(u.budget),
+            u.year,
+            u.spend,
+            u.limit,
+            *((u.available,) if carry_over else ()),
+            u.share,
+            u.shadow_price,
+            _("yes") if u.tight else "",
+        )
         for u in budget_use(result)
     ]
     availability = result["availability"]
@@ -107,7 +127,7 @@ def plan_workbook(run: Any) -> bytes:
             e.best_option,
             e.value_gain,
             e.extra_cost_total,
-            ", ".join(f"{t.budget} {t.year}" for t in e.tight_budgets),
+            ", ".join(f"{budget_title(t.budget)} {t.year}" for t in e.tight_budgets),
             ", ".join(f"{name} {year}" for name, year in e.binding_requirements),
             e.extra_budget_total,
         )
@@ -139,6 +159,7 @@ def plan_workbook(run: Any) -> bytes:
                     _("Year"),
                     _("Spend (EUR)"),
                     _("Budget (EUR)"),
+                    *((_("Available with carry-over (EUR)"),) if carry_over else ()),
                     _("Used"),
                     _("Shadow price"),
                     _("Tight"),

@@ -280,6 +280,16 @@ class BudgetUse:
         return self.spend / self.available if self.available > 0 else None
 
 
+def budget_title(name: str) -> str:
+    """A budget's name for people, in their language: "total" and "agency:CODE" are the
+    portfolio's keys for the total and an agency's budget."""
+    if name == "total":
+        return str(_l("Total budget"))
+    if name.startswith("agency:"):
+        return str(_l("Budget of %(agency)s", agency=name.removeprefix("agency:")))
+    return name
+
+
 def carries_over(result: Mapping[str, Any]) -> bool:
     """Unspent money moves on to the next year (the scenario's carry-over)."""
     return bool((result.get("scenario") or {}).get("carry_over"))
@@ -345,6 +355,16 @@ class Summary:
     items: int
     items_with_action: int
     budget_factor: float
+    # Whether each baseline keeps every budget and coverage minimum (at tight budgets even
+    # doing nothing may not); None in summaries stored before these were kept.
+    do_nothing_feasible: bool | None = None
+    greedy_feasible: bool | None = None
+
+
+def _feasible(baseline: Mapping[str, Any] | None) -> bool | None:
+    if not baseline or "feasible" not in baseline:
+        return None
+    return bool(baseline["feasible"])
 
 
 def summary(result: Mapping[str, Any]) -> Summary:
@@ -372,4 +392,6 @@ def summary(result: Mapping[str, Any]) -> Summary:
         items=len(result["items"]),
         items_with_action=sum(1 for i in result["items"].values() if i["chosen"]["kind"] != "keep"),
         budget_factor=float(result["scenario"].get("budget_factor", 1.0)),
+        do_nothing_feasible=_feasible(baselines.get("do_nothing")),
+        greedy_feasible=_feasible(baselines.get("greedy")),
     )

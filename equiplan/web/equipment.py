@@ -21,6 +21,7 @@ from equiplan.services.equipment_query import PER_PAGE_CHOICES, SORT_KEYS, parse
 from equiplan.services.errors import Conflict, ValidationError
 from equiplan.services.scoping import Scope, get_scoped, scope_for
 from equiplan.web.equipment_forms import BLANK, DecommissionForm, EquipmentForm, MoveForm
+from equiplan.web.naming import local_name
 from equiplan.web.policy import roles, signed_in
 
 # Who may change the register (product.md): the administrator and the agencies' officers.
@@ -144,7 +145,7 @@ def move(equipment_id: int) -> Response | tuple[str, int]:
     item = get_scoped(session, Equipment, equipment_id, scope)
     form = MoveForm() if request.method == "POST" else MoveForm(formdata=None)
     form.site_id.choices = [BLANK] + [
-        (str(s.id), f"{s.code} — {s.name_en}")
+        (str(s.id), f"{s.code} — {local_name(s)}")
         for s in filter_options(session, scope).sites
         if s.id != item.site_id and s.agency_id == item.agency_id
     ]

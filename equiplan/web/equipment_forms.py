@@ -17,6 +17,7 @@ from wtforms.fields.choices import SelectChoice
 from equiplan.services.equipment import FilterOptions
 from equiplan.services.equipment_write import EDITABLE_STATUSES
 from equiplan.web.forms import ServiceForm
+from equiplan.web.naming import local_name
 
 BLANK = SelectChoice("", "—")
 STATUS_LABELS = {
@@ -70,10 +71,10 @@ class EquipmentForm(ServiceForm):
             del self.agency_id
         else:
             self.agency_id.choices = [BLANK] + [
-                SelectChoice(str(a.id), f"{a.code} — {a.name_en}") for a in options.agencies
+                SelectChoice(str(a.id), f"{a.code} — {local_name(a)}") for a in options.agencies
             ]
         self.site_id.choices = [BLANK] + [
-            SelectChoice(str(s.id), f"{s.code} — {s.name_en}") for s in options.sites
+            SelectChoice(str(s.id), f"{s.code} — {local_name(s)}") for s in options.sites
         ]
         self.status.choices = [SelectChoice(s, STATUS_LABELS[s]) for s in EDITABLE_STATUSES]
         self.funding_source.choices = [SelectChoice(k, v) for k, v in FUNDING_LABELS.items()]

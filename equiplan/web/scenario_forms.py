@@ -23,6 +23,7 @@ from equiplan.models import BudgetScenario
 from equiplan.services import input_fields
 from equiplan.services.scenario_input import AGENCY_PREFIX, SITE_PREFIX, TOTAL_BUDGET
 from equiplan.web.forms import ServiceForm
+from equiplan.web.naming import local_name
 
 NEW_DEFAULTS = {"horizon_years": "10", "inflation_pct": "3"}
 BUDGET_FIELD_PREFIX = "budget-"
@@ -47,12 +48,12 @@ class ScenarioForm(ServiceForm):
     version = HiddenField()
 
     def offer(self, choices: Mapping[str, list[Any]]) -> None:
-        """The agencies and types to choose from (by code, with their English name)."""
+        """The agencies and types to choose from: code and name in the page's language."""
         self.agency_codes.choices = [
-            SelectChoice(a.code, f"{a.code} · {a.name_en}") for a in choices["agencies"]
+            SelectChoice(a.code, f"{a.code} · {local_name(a)}") for a in choices["agencies"]
         ]
         self.type_codes.choices = [
-            SelectChoice(t.code, f"{t.code} · {t.name_en}") for t in choices["types"]
+            SelectChoice(t.code, f"{t.code} · {local_name(t)}") for t in choices["types"]
         ]
 
 

@@ -354,7 +354,9 @@ def test_a_work_limit_must_be_positive(medium: Portfolio) -> None:
 
 @pytest.mark.parametrize("seed", [-1, 2**31])
 def test_a_seed_outside_cp_sats_range_is_refused(medium: Portfolio, seed: int) -> None:
-    with pytest.raises(PortfolioError, match="the seed must be a whole number from 0 to 2147483647"):
+    with pytest.raises(
+        PortfolioError, match="the seed must be a whole number from 0 to 2147483647"
+    ):
         solve(medium, time_limit=1, seed=seed)
 
 

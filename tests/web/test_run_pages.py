@@ -8,6 +8,7 @@ from __future__ import annotations
 import io
 import json
 
+import pytest
 from flask.testing import FlaskClient
 from openpyxl import load_workbook
 from sqlalchemy import select
@@ -207,6 +208,30 @@ def test_the_plan_downloads_as_json_and_xlsx(
     deferred = list(book["Deferred"].iter_rows(values_only=True))
     assert deferred[1][0] == "EQ-WAIT"
     assert deferred[1][-1] == 8600
+    assert deferred[1][6] == "Total budget 2027"
+    spend = list(book["Spend"].iter_rows(values_only=True))
+    assert spend[0][:5] == ("Budget", "Year", "Spend (EUR)", "Budget (EUR)", "Used")
+    assert spend[1][:5] == ("Total budget", 2027, 9000, 9000, 1)
+
+
+def test_the_xlsx_spend_sheet_shows_what_carry_over_makes_available(
+    client: FlaskClient, world: World, session: Session
+) -> None:
+    from tests.run_fixtures import example_result
+
+    result = example_result()
+    result["scenario"]["carry_over"] = True
+    run = make_finished_run(session, make_scenario(session), result=result)
+    sign_in(client, world.users["planner"])
+    book = load_workbook(io.BytesIO(client.get(f"/runs/{run.id}/plan.xlsx").data), read_only=True)
+    spend = list(book["Spend"].iter_rows(values_only=True))
+    assert spend[0][3:6] == ("Budget (EUR)", "Available with carry-over (EUR)", "Used")
+    # 2029: its own 9,000 and the 8,300 2028 left; 800 spent is a share of 17,300, not 9,000.
+    assert spend[3][:5] == ("Total budget", 2029, 800, 9000, 17300)
+    assert spend[3][5] == pytest.approx(800 / 17300)
+    client.post("/locale", data={"locale": "lt", "csrf_token": csrf_token(client, "/runs")})
+    book = load_workbook(io.BytesIO(client.get(f"/runs/{run.id}/plan.xlsx").data), read_only=True)
+    assert list(book.worksheets[2].iter_rows(values_only=True))[1][0] == "Bendras biudžetas"
 
 
 def test_runs_are_compared_side_by_side(
@@ -293,3 +318,28 @@ def test_budget_factors_of_a_fine_sweep_keep_their_decimals(
     client.post("/locale", data={"locale": "lt", "csrf_token": csrf_token(client, "/runs")})
     lithuanian = client.get("/runs/sweeps/fine").get_data(as_text=True)
     assert "100,5\xa0%" in lithuanian
+
+
+def test_a_baseline_that_breaks_a_budget_or_minimum_is_marked(
+    client: FlaskClient, world: World, session: Session
+) -> None:
+    from tests.run_fixtures import example_result
+
+    result = example_result()
+    result["plan"]["baselines"]["greedy"]["feasible"] = False
+    scenario = make_scenario(session)
+    marked = make_finished_run(session, scenario, result=result)
+    plain = make_finished_run(session, scenario)
+    sign_in(client, world.users["planner"])
+    html = client.get(f"/runs/{marked.id}/results").get_data(as_text=True)
+    assert html.count('data-testid="baseline-infeasible"') == 1
+    assert "breaks a budget or minimum" in html
+    plain_html = client.get(f"/runs/{plain.id}/results").get_data(as_text=True)
+    assert 'data-testid="baseline-infeasible"' not in plain_html
+    compare = client.get(f"/runs/compare?ids={marked.id}&ids={plain.id}").get_data(as_text=True)
+    assert compare.count('data-testid="baseline-infeasible"') == 1
+    workbook = client.get(f"/runs/{marked.id}/plan.xlsx").data
+    book = load_workbook(io.BytesIO(workbook), read_only=True)
+    rows = dict(list(book["Summary"].iter_rows(values_only=True))[1:])
+    assert rows["The greedy plan keeps every budget and minimum"] == "no"
+    assert rows["Doing nothing keeps every budget and minimum"] == "yes"

@@ -265,3 +265,14 @@ def test_unknown_sites_are_all_named_in_one_message(
     response = _post(client, "/scenarios/new", _form(site_weights=weights))
     assert response.status_code == 400
     assert "Unknown sites: NOPE1, NOPE2." in response.get_data(as_text=True)
+
+
+def test_the_form_names_agencies_in_the_pages_language(client: FlaskClient, world: World) -> None:
+    sign_in(client, world.users["planner"])
+    english = client.get("/scenarios/new").get_data(as_text=True)
+    assert f"VSAT · {world.vsat.name_en}" in english
+    client.post("/locale", data={"locale": "lt", "csrf_token": csrf_token(client, "/scenarios")})
+    lithuanian = client.get("/scenarios/new").get_data(as_text=True)
+    # In the budget rows and the agencies in scope.
+    assert lithuanian.count("VSAT · Valstybės sienos apsaugos tarnyba") == 2
+    assert f"VSAT · {world.vsat.name_en}" not in lithuanian
