@@ -14,7 +14,7 @@ from openpyxl import load_workbook
 from sqlalchemy import select
 from sqlmodel import Session
 
-from equiplan.models import OptimisationRun
+from equiplan.models import BudgetScenario, OptimisationRun
 from tests.conftest import csrf_token, sign_in
 from tests.run_fixtures import make_finished_run, make_run, make_scenario
 from tests.web.conftest import World
@@ -286,12 +286,18 @@ def test_a_failed_run_shows_why(client: FlaskClient, world: World, session: Sess
     assert "data-run-status-url" not in page
 
 
+def _finished_sweep(session: Session, key: str, factors: tuple[float, ...]) -> BudgetScenario:
+    """A scenario with one finished run of sweep `key` per budget factor."""
+    scenario = make_scenario(session)
+    for factor in factors:
+        make_finished_run(session, scenario, sweep_key=key, budget_factor=factor)
+    return scenario
+
+
 def test_a_finished_sweep_draws_budget_against_availability(
     client: FlaskClient, world: World, session: Session
 ) -> None:
-    scenario = make_scenario(session)
-    for factor in (0.5, 1.0, 1.5):
-        make_finished_run(session, scenario, sweep_key="s1", budget_factor=factor)
+    scenario = _finished_sweep(session, "s1", (0.5, 1.0, 1.5))
     make_run(session, scenario, sweep_key="s1", budget_factor=2.0, status="failed")
     sign_in(client, world.users["planner"])
     html = client.get("/runs/sweeps/s1").get_data(as_text=True)
@@ -305,9 +311,7 @@ def test_a_finished_sweep_draws_budget_against_availability(
 def test_budget_factors_of_a_fine_sweep_keep_their_decimals(
     client: FlaskClient, world: World, session: Session
 ) -> None:
-    scenario = make_scenario(session)
-    for factor in (1.0, 1.005, 1.01):
-        make_finished_run(session, scenario, sweep_key="fine", budget_factor=factor)
+    _finished_sweep(session, "fine", (1.0, 1.005, 1.01))
     sign_in(client, world.users["planner"])
     html = client.get("/runs/sweeps/fine").get_data(as_text=True)
     table = html.split('data-testid="chart-sweep-table"')[1].split("</table>")[0]
