@@ -8,6 +8,7 @@ option and field, and exit code 2 (docs/portfolio.md).
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -80,9 +81,9 @@ def optimise_command(
     # command (and the web app, which registers this one) can do without them.
     from equiplan.domain.optimiser import PortfolioError, load_portfolio, solve
 
-    if out is not None and not out.parent.is_dir():
+    if out is not None and not (out.parent.is_dir() and os.access(out.parent, os.W_OK)):
         # Checked before the search: the plan of a long solve is not lost for a typo.
-        raise click.UsageError(f"--out: no folder {str(out.parent)!r} to write the plan in")
+        raise click.UsageError(f"--out: cannot write in the folder {str(out.parent)!r}")
     try:
         portfolio = load_portfolio(file)
     except PortfolioError as error:

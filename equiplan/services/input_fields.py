@@ -43,6 +43,9 @@ def text(
         ):
             raise ValueError(_l("Give text."))
         stripped = "" if value is None else str(value).strip()
+        # Browsers send a text area's line breaks as CR LF: stored as LF, so that the same
+        # text read back from a form compares equal to what was stored.
+        stripped = stripped.replace("\r\n", "\n").replace("\r", "\n")
         if required and not stripped:
             raise ValueError(_l("This field is required."))
         if len(stripped) > max_length:

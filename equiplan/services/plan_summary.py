@@ -58,11 +58,21 @@ def read_summary(stored: Mapping[str, Any] | None) -> StoredSummary | None:
     )
 
 
+# A figure every current summary has: one stored without it is recomputed once (the
+# baselines' feasibility, added after the first summaries were stored).
+LATEST_FIGURE = "greedy_feasible"
+
+
+def _outdated(stored: Mapping[str, Any] | None) -> bool:
+    return not stored or LATEST_FIGURE not in (stored.get("figures") or {})
+
+
 def fill_missing_summaries(session: Session, runs: Sequence[OptimisationRun]) -> None:
     """Store the summary of runs that have a result but none yet (ended before migration
-    0011), loading their results one at a time. Runs with a summary cost nothing here."""
+    0011) or one without the latest figures, loading their results one at a time. Runs with
+    a current summary cost nothing here."""
     candidates = [
-        run.id for run in runs if run.summary is None and run.status in ("done", "cancelled")
+        run.id for run in runs if _outdated(run.summary) and run.status in ("done", "cancelled")
     ]
     if not candidates:
         return

@@ -15,6 +15,7 @@ worth an audit event each second (the status changes of the run are audited by t
 
 from __future__ import annotations
 
+import contextvars
 import logging
 import math
 import threading
@@ -164,7 +165,6 @@ class RunMonitor:
 
     def check_orphans(self) -> int:
         """Report other runs whose process stopped beating as failed (how many)."""
-        self._orphans_checked = monotonic()
         session = self._open_session()
         try:
             return fail_orphaned_runs(session, utcnow())
@@ -176,6 +176,7 @@ class RunMonitor:
             try:
                 self.beat()
                 if monotonic() - self._orphans_checked >= self._orphan_check_every:
+                    self._orphans_checked = monotonic()
                     self.check_orphans()
             except Exception:
                 # A busy database must not kill the solve; the next beat tries again, and a
@@ -184,8 +185,14 @@ class RunMonitor:
 
     def __enter__(self) -> RunMonitor:
         self.beat()
+        # In a copy of this context: the audit trail's actor (the scheduler) goes with it, for
+        # the runs its orphan check ends.
+        context = contextvars.copy_context()
         self._thread = threading.Thread(
-            target=self._beat_until_stopped, name=f"run-{self._run_id}-monitor", daemon=True
+            target=context.run,
+            args=(self._beat_until_stopped,),
+            name=f"run-{self._run_id}-monitor",
+            daemon=True,
         )
         self._thread.start()
         return self

@@ -216,6 +216,14 @@ def current_fields(scenario: BudgetScenario) -> dict[str, Any]:
     return {name: getattr(scenario, name) for name in EDITABLE_FIELDS}
 
 
+def _same(name: str, stored: Any, given: Any) -> bool:
+    """Whether a field keeps its value: the agencies and types in scope are a set (a form
+    sends them back in its list's order)."""
+    if name in ("agency_codes", "type_codes"):
+        return sorted(stored or []) == sorted(given or [])
+    return bool(stored == given)
+
+
 def update_scenario(
     session: Session, scenario_id: int, *, version: Any, **fields: Any
 ) -> BudgetScenario:
@@ -227,7 +235,9 @@ def update_scenario(
     if unknown:
         raise ValidationError({name: _l("This field cannot be changed here.") for name in unknown})
     values = _checked(session, {**current_fields(scenario), **fields}, scenario_id)
-    changed = {name for name, value in values.items() if getattr(scenario, name) != value}
+    changed = {
+        name for name, value in values.items() if not _same(name, getattr(scenario, name), value)
+    }
     if changed - {"name"}:
         # A queued run reads the scenario when it starts: an edit now would change what it
         # (or the rest of a sweep) solves. The row lock makes a run queued meanwhile wait.
@@ -235,10 +245,16 @@ def update_scenario(
             select(BudgetScenario.id).where(BudgetScenario.id == scenario_id).with_for_update()
         )
         if any(run_counts(session, scenario_id).get(s) for s in ACTIVE_RUN_STATUSES):
-            raise _active_runs_refused()
-    for name, value in values.items():
-        if getattr(scenario, name) != value:
-            setattr(scenario, name, value)
+            raise ValidationError(
+                {
+                    "scenario": _l(
+                        "A run of this scenario is queued or running: only its name can change"
+                        " until it ends. Copy the scenario to vary it."
+                    )
+                }
+            )
+    for name in changed:
+        setattr(scenario, name, values[name])
     _commit_named(session, values["name"], scenario_id)
     return scenario
 

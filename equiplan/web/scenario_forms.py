@@ -62,8 +62,14 @@ def _euros_text(cents: list[int]) -> str:
     return amounts[0] if len(set(amounts)) == 1 else "; ".join(amounts)
 
 
+def _number_text(value: float) -> str:
+    """A number as typed back into the form: every digit kept (a form saved unchanged stores
+    the same numbers), without a trailing ".0"."""
+    return str(int(value)) if float(value).is_integer() else repr(float(value))
+
+
 def _numbers_text(values: list[float]) -> str:
-    texts = [f"{v:g}" for v in values]
+    texts = [_number_text(v) for v in values]
     return texts[0] if len(set(texts)) == 1 else "; ".join(texts)
 
 
@@ -73,7 +79,9 @@ def filled_form(scenario: BudgetScenario) -> tuple[ScenarioForm, dict[str, str]]
         f"{key.removeprefix(SITE_PREFIX)}: {_numbers_text(values)}"
         for key, values in sorted((scenario.requirements or {}).items())
     )
-    weights = "\n".join(f"{site}: {w:g}" for site, w in sorted(scenario.site_weights.items()))
+    weights = "\n".join(
+        f"{site}: {_number_text(w)}" for site, w in sorted(scenario.site_weights.items())
+    )
     form = ScenarioForm(
         formdata=None,
         name=scenario.name,

@@ -5,6 +5,7 @@ ends its running solve at once."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from datetime import timedelta
 
@@ -217,6 +218,27 @@ def test_the_monitor_of_a_running_solve_reports_other_orphaned_runs(
         run_errors.ORPHANED,
     )
     assert _fresh(session, run.id).status == "running"  # type: ignore[arg-type]
+
+
+def test_the_monitor_thread_checks_for_orphans_on_its_own_schedule() -> None:
+    # The beats and checks themselves are tested above against the database; here, how often
+    # the monitor's thread makes them.
+    calls: list[str] = []
+
+    class Counting(RunMonitor):
+        def beat(self) -> None:
+            calls.append("beat")
+
+        def check_orphans(self) -> int:
+            calls.append("orphans")
+            return 0
+
+    with Counting(lambda: None, 1, 10, beat_every=0.01, orphan_check_every=0.1):  # type: ignore[arg-type,return-value]
+        time.sleep(0.55)
+    beats, checks = calls.count("beat"), calls.count("orphans")
+    assert beats >= 20
+    assert 3 <= checks <= 6
+    assert calls.index("orphans") > calls.index("beat")  # a beat first, then the check
 
 
 def test_a_stopping_scheduler_ends_the_running_solve_as_interrupted(

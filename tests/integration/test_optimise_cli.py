@@ -147,9 +147,24 @@ def test_bad_options_give_exit_code_2(tmp_path: Path, args: tuple[str, str]) -> 
     assert len(result.stderr.strip().splitlines()) == 1, result.stderr
 
 
-def test_an_out_folder_that_does_not_exist_is_refused_before_the_search(tmp_path: Path) -> None:
-    portfolio = _write(tmp_path / "portfolio.json", document())
-    result = _run(str(portfolio), "--time-limit", "600", "--out", "nowhere/plan.json", cwd=tmp_path)
+def test_an_out_folder_that_does_not_exist_is_refused_before_the_file_is_read(
+    tmp_path: Path,
+) -> None:
+    # The file is not even valid JSON: the --out problem is found first, so before any search.
+    (tmp_path / "portfolio.json").write_text("{oops", encoding="utf-8")
+    result = _run("portfolio.json", "--out", "nowhere/plan.json", cwd=tmp_path)
     assert result.returncode == 2
     assert result.stdout == ""
-    assert "--out: no folder 'nowhere' to write the plan in" in result.stderr
+    assert "--out: cannot write in the folder 'nowhere'" in result.stderr
+
+
+def test_a_plan_file_that_cannot_be_written_still_leaves_the_plan_on_stdout(
+    tmp_path: Path,
+) -> None:
+    portfolio = _write(tmp_path / "portfolio.json", document())
+    too_long = "p" * 300 + ".json"  # the folder is fine; the file name is too long to create
+    result = _run(str(portfolio), "--time-limit", "2", "--out", too_long, cwd=tmp_path)
+    assert result.returncode == 2
+    assert json.loads(result.stdout)["format"] == "equiplan-plan/1"
+    assert "--out: cannot write" in result.stderr
+    assert "Traceback" not in result.stderr

@@ -130,7 +130,8 @@ def test_inputs_cannot_change_while_a_run_waits_for_them_but_the_name_can(
             session, scenario.id, version=1, budgets={"total": [1, 1]}, name="Changed"
         )
     assert raised.value.errors == {
-        "scenario": "A run of this scenario is queued or running: cancel it first."
+        "scenario": "A run of this scenario is queued or running: only its name can change"
+        " until it ends. Copy the scenario to vary it."
     }
     session.expire_all()
     stored = session.get_one(BudgetScenario, scenario.id)
@@ -182,6 +183,23 @@ def test_delete_locks_the_scenario_before_it_looks_at_the_runs(
     assert statements[lock].endswith("FOR UPDATE") == (backend == "postgresql")
 
 
+def test_an_edit_of_the_inputs_locks_the_scenario_before_it_looks_at_the_runs(
+    session: Session, backend: str
+) -> None:
+    scenario = scenarios.create_scenario(session, **_fields())
+    with _statements(session) as statements:
+        scenarios.update_scenario(session, scenario.id, version=1, budgets={"total": [5, 5]})
+    by_id = "SELECT budget_scenario.id FROM budget_scenario WHERE budget_scenario.id ="
+    lock = next(i for i, s in enumerate(statements) if s.startswith(by_id))
+    runs = next(i for i, s in enumerate(statements) if "FROM optimisation_run" in s)
+    assert lock < runs
+    assert statements[lock].endswith("FOR UPDATE") == (backend == "postgresql")
+    # A new name alone needs neither: queued runs do not read it.
+    with _statements(session) as statements:
+        scenarios.update_scenario(session, scenario.id, version=2, name="Only renamed")
+    assert not any("FROM optimisation_run" in s or s.startswith(by_id) for s in statements)
+
+
 @pytest.mark.parametrize("control", ["\x00", "\x07", "\x1b"])
 def test_control_characters_are_refused_in_the_description(session: Session, control: str) -> None:
     make_agency(session, "ICX")
@@ -190,9 +208,9 @@ def test_control_characters_are_refused_in_the_description(session: Session, con
     assert raised.value.errors == {
         "description": "Remove the invisible control characters from this text."
     }
-    # Tabs and line breaks are text.
+    # Tabs and line breaks are text; a browser's CR LF is stored as LF.
     created = scenarios.create_scenario(session, **_fields(description="Lanes\tfirst\r\nthen"))
-    assert created.description == "Lanes\tfirst\r\nthen"
+    assert created.description == "Lanes\tfirst\nthen"
 
 
 def test_queueing_a_run_locks_the_scenario_so_a_delete_cannot_slip_in(

@@ -352,6 +352,15 @@ def test_a_work_limit_must_be_positive(medium: Portfolio) -> None:
         solve(medium, time_limit=1, work_limit=0)
 
 
+def test_the_largest_seeds_solve(medium: Portfolio) -> None:
+    # Each search derives its own seed from the caller's (seed + 1, + 2, ...): they wrap
+    # around within CP-SAT's range instead of overflowing it.
+    plan = solve(medium, time_limit=20, work_limit=0.5, seed=2**31 - 1)
+    assert plan.status in ("OPTIMAL", "FEASIBLE")
+    assert plan.solver["seed"] == 2**31 - 1
+    assert len(plan.solver["core_objectives"]) == 4  # both rounds of both core searches ran
+
+
 @pytest.mark.parametrize("seed", [-1, 2**31])
 def test_a_seed_outside_cp_sats_range_is_refused(medium: Portfolio, seed: int) -> None:
     with pytest.raises(

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 from decimal import Decimal
+from html.parser import HTMLParser
 from typing import Any
 
 from flask.testing import FlaskClient
@@ -276,3 +277,89 @@ def test_the_form_names_agencies_in_the_pages_language(client: FlaskClient, worl
     # In the budget rows and the agencies in scope.
     assert lithuanian.count("VSAT · Valstybės sienos apsaugos tarnyba") == 2
     assert f"VSAT · {world.vsat.name_en}" not in lithuanian
+
+
+class _FormReader(HTMLParser):
+    """What a browser would send for the page's form with `action`: inputs, checked boxes,
+    text areas (line breaks as CR LF, as browsers send them) and selected options."""
+
+    def __init__(self, action: str) -> None:
+        super().__init__()
+        self.action, self.inside = action, False
+        self.fields: list[tuple[str, str]] = []
+        self.textarea: str | None = None
+        self.select: str | None = None
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        a = {k: v or "" for k, v in attrs}
+        if tag == "form":
+            self.inside = a.get("action") == self.action
+        if not self.inside:
+            return
+        if tag == "input" and a.get("name") and a.get("type") not in ("submit", "button"):
+            if a.get("type") != "checkbox" or "checked" in a:
+                self.fields.append((a["name"], a.get("value", "")))
+        elif tag == "textarea":
+            self.textarea = a["name"]
+            self.fields.append((a["name"], ""))
+        elif tag == "select":
+            self.select = a["name"]
+        elif tag == "option" and self.select and "selected" in a:
+            self.fields.append((self.select, a.get("value", "")))
+
+    def handle_data(self, data: str) -> None:
+        if self.inside and self.textarea:
+            name, text = self.fields[-1]
+            self.fields[-1] = (name, text + data.removeprefix("\n").replace("\n", "\r\n"))
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "textarea":
+            self.textarea = None
+        elif tag == "select":
+            self.select = None
+        elif tag == "form":
+            self.inside = False
+
+
+def test_a_form_saved_with_only_a_new_name_keeps_every_other_input(
+    client: FlaskClient, world: World, session: Session
+) -> None:
+    # With a run queued only the name may change: the form must send back the rest exactly.
+    from werkzeug.datastructures import MultiDict
+
+    _make_type(session)
+    scenario = BudgetScenario(
+        name="Exact",
+        description="Lanes first\nthen the ports",
+        first_year=2027,
+        horizon_years=2,
+        budgets={"total": [100_000, 100_000]},
+        agency_codes=["VSAT", "MUIT"],
+        requirements={"site:MED/RPMW": [1234.567, 2.5]},
+        site_weights={"MED": 0.1234567},
+    )
+    session.add(scenario)
+    session.commit()
+    session.add(OptimisationRun(scenario_id=scenario.id, status="queued"))
+    session.commit()
+    sign_in(client, world.users["planner"])
+    path = f"/scenarios/{scenario.id}/edit"
+    reader = _FormReader(path)
+    reader.feed(client.get(path).get_data(as_text=True))
+    sent = MultiDict([(k, "Exact, renamed" if k == "name" else v) for k, v in reader.fields])
+    assert sent.getlist("agency_codes") == ["MUIT", "VSAT"]  # the list's order, not the stored
+    response = client.post(path, data=sent)
+    assert response.status_code == 302, response.get_data(as_text=True)
+    [stored] = _scenarios(session)
+    assert stored.name == "Exact, renamed"
+    assert stored.description == "Lanes first\nthen the ports"
+    assert stored.requirements == {"site:MED/RPMW": [1234.567, 2.5]}
+    assert stored.site_weights == {"MED": 0.1234567}
+    assert stored.agency_codes == ["VSAT", "MUIT"]
+    # Any other change is refused while the run is queued, with the input kept.
+    sent["site_weights"] = "MED: 2"
+    sent["version"] = str(stored.version)
+    refused = client.post(path, data=sent)
+    assert refused.status_code == 400
+    assert "only its name can change" in refused.get_data(as_text=True)
+    assert _scenarios(session)[0].site_weights == {"MED": 0.1234567}

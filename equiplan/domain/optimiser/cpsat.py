@@ -23,6 +23,9 @@ from equiplan.domain.optimiser.problem import BoolArray, IntArray, Problem
 from equiplan.domain.optimiser.scaling import ScaledProblem
 
 PROGRESS_INTERVAL = 0.5  # seconds between progress reports and stop checks
+# CP-SAT's random seed is a signed 32-bit number: seeds derived from the caller's (one per
+# search) wrap around within it.
+MAX_SEED = 2**31 - 1
 
 # (incumbent, bound) in whole value units of the full plan; None until known.
 ScaledProgress = Callable[[float | None, float | None], None]
@@ -115,7 +118,7 @@ def search(
     # infeasible; with a feasible hint that cannot happen. Without one, one worker keeps the
     # search deterministic.
     solver.parameters.num_workers = workers if hint_feasible else 1
-    solver.parameters.random_seed = seed
+    solver.parameters.random_seed = seed % (MAX_SEED + 1)
     solver.parameters.interleave_search = workers > 1 and hint_feasible
     # Inclusion detection between the long budget rows costs seconds and finds little here.
     solver.parameters.presolve_inclusion_work_limit = 0

@@ -27,7 +27,7 @@ from equiplan.domain.optimiser.core import (
     core_search,
     search_size,
 )
-from equiplan.domain.optimiser.cpsat import SearchResult, search
+from equiplan.domain.optimiser.cpsat import MAX_SEED, SearchResult, search
 from equiplan.domain.optimiser.greedy import (
     do_nothing_plan,
     greedy_plan,
@@ -58,8 +58,6 @@ from equiplan.domain.optimiser.relaxation import Relaxation, solve_relaxation
 from equiplan.domain.optimiser.repair import full_repair, priced_repair
 from equiplan.domain.optimiser.scaling import ScaledProblem, scale_problem
 
-# CP-SAT's random seed is a signed 32-bit number.
-MAX_SEED = 2**31 - 1
 # Share of the time limit the LP may use before the solve falls back to heuristics only.
 LP_TIME_SHARE = 0.8
 # CP-SAT's deterministic time per second of the work limit and per worker: its search stops on
