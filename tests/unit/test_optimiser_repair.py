@@ -150,3 +150,26 @@ def test_repairing_coverage_only_ignores_the_budgets() -> None:
     assert covered.tolist() == [1, 1]  # short no more, overspent by 10
     assert not is_feasible(problem, covered)
     assert violation(problem, covered) == pytest.approx(10 / 100)
+
+
+def test_the_lp_plan_repaired_at_priced_value_keeps_more_value() -> None:
+    # The LP's plan of a synthetic portfolio, rounded: short of coverage and over budget.
+    # Ranked by plain value the repair makes coverage up with options that spend the money
+    # other items needed; ranked by value after paying the money at the LP's prices, it
+    # keeps more of the plan (measured, before filling: 7,284.4 against 7,242.4; the LP's
+    # rounded plan is worth 7,310.6).
+    from equiplan.domain.optimiser.lp import best_options
+    from equiplan.domain.optimiser.relaxation import solve_relaxation
+    from equiplan.domain.optimiser.repair import priced_value_repair
+
+    problem = compile_portfolio(synthetic_portfolio(500))
+    relaxation = solve_relaxation(problem, time_limit=30)
+    assert relaxation.prices is not None and relaxation.reduced is not None
+    assert relaxation.fractions is not None
+    rounded = best_options(relaxation.reduced, relaxation.fractions, problem.valid)
+    assert not is_feasible(problem, rounded)
+    plain = full_repair(problem, rounded)
+    priced = priced_value_repair(problem, rounded, relaxation.prices)
+    assert is_feasible(problem, plain)
+    assert is_feasible(problem, priced)
+    assert plan_value(problem, priced) > plan_value(problem, plain) + 30
