@@ -164,7 +164,8 @@ def test_the_lp_plan_repaired_at_priced_value_keeps_more_value() -> None:
 
     problem = compile_portfolio(synthetic_portfolio(500))
     relaxation = solve_relaxation(problem, time_limit=30)
-    assert relaxation.prices is not None and relaxation.reduced is not None
+    assert relaxation.prices is not None
+    assert relaxation.reduced is not None
     assert relaxation.fractions is not None
     rounded = best_options(relaxation.reduced, relaxation.fractions, problem.valid)
     assert not is_feasible(problem, rounded)
