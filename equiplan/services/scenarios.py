@@ -134,6 +134,20 @@ def run_counts(session: Session, scenario_id: int) -> dict[str, int]:
     return {status: int(count) for status, count in rows}
 
 
+def has_active_runs(session: Session, scenario_id: int) -> bool:
+    """Whether a run of the scenario is queued or running (it reads the scenario's inputs
+    when it starts: they may not change meanwhile, nor the scenario go)."""
+    counts = run_counts(session, scenario_id)
+    return any(counts.get(status) for status in ACTIVE_RUN_STATUSES)
+
+
+# Shown on the edit form while runs are active, and as the refusal of such a change.
+INPUTS_LOCKED = _l(
+    "A run of this scenario is queued or running: only its name can change until it ends."
+    " Copy the scenario to vary it."
+)
+
+
 # --- changes --------------------------------------------------------------------------------
 
 
@@ -244,15 +258,8 @@ def update_scenario(
         session.execute(
             select(BudgetScenario.id).where(BudgetScenario.id == scenario_id).with_for_update()
         )
-        if any(run_counts(session, scenario_id).get(s) for s in ACTIVE_RUN_STATUSES):
-            raise ValidationError(
-                {
-                    "scenario": _l(
-                        "A run of this scenario is queued or running: only its name can change"
-                        " until it ends. Copy the scenario to vary it."
-                    )
-                }
-            )
+        if has_active_runs(session, scenario_id):
+            raise ValidationError({"scenario": INPUTS_LOCKED})
     for name in changed:
         setattr(scenario, name, values[name])
     _commit_named(session, values["name"], scenario_id)
@@ -304,7 +311,7 @@ def delete_scenario(session: Session, scenario_id: int, *, version: Any) -> None
     session.execute(
         select(BudgetScenario.id).where(BudgetScenario.id == scenario_id).with_for_update()
     )
-    if any(run_counts(session, scenario_id).get(s) for s in ACTIVE_RUN_STATUSES):
+    if has_active_runs(session, scenario_id):
         raise _active_runs_refused()
     # In one statement, with one audit event: a sweep makes dozens of runs, each holding its
     # result (megabytes), which the ORM would load only to delete them one by one.
@@ -338,7 +345,7 @@ def delete_scenario(session: Session, scenario_id: int, *, version: Any) -> None
         commit_or_conflict(session, _conflict)
     except IntegrityError:
         session.rollback()
-        if any(run_counts(session, scenario_id).get(s) for s in ACTIVE_RUN_STATUSES):
+        if has_active_runs(session, scenario_id):
             raise _active_runs_refused() from None
         raise ValidationError(
             {

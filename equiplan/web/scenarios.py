@@ -137,6 +137,11 @@ def _render_form(
         problems=problems,
         agencies=service.form_choices(get_session())["agencies"],
         default_share=DEFAULT_MIN_AVAILABILITY_SHARE,
+        inputs_locked=(
+            service.INPUTS_LOCKED
+            if scenario is not None and service.has_active_runs(get_session(), scenario.id)
+            else None
+        ),
     ), status
 
 
