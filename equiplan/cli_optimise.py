@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -26,6 +27,23 @@ def _print_progress(progress: Progress) -> None:
     incumbent = "-" if progress.incumbent is None else f"{progress.incumbent:.6g}"
     bound = "-" if progress.bound is None else f"{progress.bound:.6g}"
     click.echo(f"{progress.elapsed:7.1f} s  best {incumbent}  bound {bound}", err=True)
+
+
+def _write_whole(path: Path, text: str) -> None:
+    """Write `text` to `path` whole or not at all: into a temporary file beside it, then
+    renamed over it (a full disk leaves no half-written plan, nor a half-overwritten one)."""
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=".plan-", suffix=".tmp")
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8") as stream:
+            stream.write(text)
+        # mkstemp makes the file private; the plan gets the permissions a plain write gives.
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(temporary, 0o666 & ~umask)
+        os.replace(temporary, path)
+    except OSError as error:
+        Path(temporary).unlink(missing_ok=True)
+        raise click.UsageError(f"--out: cannot write {str(path)!r}: {error}") from None
 
 
 @click.command("optimise")
@@ -100,8 +118,5 @@ def optimise_command(
     # Printed first: a file that cannot be written (exit code 2) does not lose the plan.
     click.echo(text)
     if out is not None:
-        try:
-            out.write_text(text + "\n", encoding="utf-8")
-        except OSError as error:
-            raise click.UsageError(f"--out: cannot write {str(out)!r}: {error}") from None
+        _write_whole(out, text + "\n")
     raise click.exceptions.Exit(EXIT_PLAN if plan.objective is not None else EXIT_NO_PLAN)

@@ -55,6 +55,8 @@ def test_a_good_file_prints_the_plan_and_writes_it_with_out(tmp_path: Path) -> N
     assert json.loads(out.read_text(encoding="utf-8")) == plan
     # Nothing of the app was set up: no instance folder, no database file.
     assert sorted(p.name for p in tmp_path.iterdir()) == ["plan.json", "portfolio.json"]
+    # Readable like any file the user writes (written to a private temporary file first).
+    assert out.stat().st_mode & 0o777 == (tmp_path / "portfolio.json").stat().st_mode & 0o777
 
 
 def test_the_work_limit_is_taken_and_recorded_in_the_plan(tmp_path: Path) -> None:
@@ -168,3 +170,5 @@ def test_a_plan_file_that_cannot_be_written_still_leaves_the_plan_on_stdout(
     assert json.loads(result.stdout)["format"] == "equiplan-plan/1"
     assert "--out: cannot write" in result.stderr
     assert "Traceback" not in result.stderr
+    # Nothing half-written is left beside it (the plan goes to a temporary file first).
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["portfolio.json"]
