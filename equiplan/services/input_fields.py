@@ -5,11 +5,14 @@ user's language, so every entry point (pages, API, importer) says the same thing
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from flask import has_request_context
+from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 
 Parser = Callable[[Any], Any]
@@ -180,11 +183,36 @@ def timestamp(value: Any) -> datetime | None:
     return value
 
 
+# Commas that group thousands, as English writes them: "250,000", "1,234,567.5".
+_COMMA_GROUPS = re.compile(r"[+-]?\d{1,3}(,\d{3})+(\.\d*)?")
+
+
+def _commas_group_thousands() -> bool:
+    """Whether the person typing writes "," between thousands: a user (or a visitor) whose
+    language is English. In Lithuanian, and outside a request (the command line), "," is the
+    decimal comma."""
+    if not has_request_context():
+        return False
+    locale = get_locale()
+    return locale is not None and locale.language == "en"
+
+
+def _decimal_text(value: Any) -> str:
+    """Typed amount text with the grouping taken out and a decimal point: "1 234,5" and
+    "1234.5" everywhere; "1,234.5" everywhere (both marks: the last one is the decimal);
+    "250,000" is 250000 on an English page and 250 elsewhere."""
+    text = str(value).strip().replace("\u00a0", "").replace("\u202f", "").replace(" ", "")
+    if "," in text and _COMMA_GROUPS.fullmatch(text):
+        if "." in text or _commas_group_thousands():
+            return text.replace(",", "")
+    return text.replace(",", ".")
+
+
 def _decimal(value: Any, message: Any, too_large: Any) -> Decimal:
     """A finite decimal from a number or text as typed ("1 234,5" or "1234.5")."""
     if isinstance(value, bool):
         raise ValueError(message)
-    cleaned = str(value).strip().replace("\u00a0", "").replace(" ", "").replace(",", ".")
+    cleaned = _decimal_text(value)
     try:
         amount = Decimal(cleaned)
     except InvalidOperation:

@@ -98,12 +98,19 @@ def index() -> str:
     )
 
 
-def _detail_page(scenario: BudgetScenario, problems: list[str], status: int) -> Page:
+def _detail_page(
+    scenario: BudgetScenario,
+    problems: list[str],
+    status: int,
+    copy_form: CopyForm | None = None,
+    copy_error: str | None = None,
+) -> Page:
     return render_template(
         "planning/scenario_detail.html",
         scenario=scenario,
         problems=problems,
-        copy_form=CopyForm(formdata=None),
+        copy_form=copy_form or CopyForm(formdata=None),
+        copy_error=copy_error,
         default_share=DEFAULT_MIN_AVAILABILITY_SHARE,
         copied_from=(
             get_session().get(BudgetScenario, scenario.copied_from_id)
@@ -227,7 +234,10 @@ def copy(scenario_id: int) -> Response | Page:
         )
     except ValidationError as error:
         session.rollback()
-        return _detail_page(scenario, list(error.errors.values()), 400)
+        # Beside the name, which stays as typed (the only input of the copy form).
+        return _detail_page(
+            scenario, [], 400, copy_form=form, copy_error="; ".join(map(str, error.errors.values()))
+        )
     flash(_("Scenario copied: change what should differ."), "success")
     return redirect(url_for("scenarios.edit", scenario_id=copied.id))
 
@@ -265,7 +275,8 @@ def delete(scenario_id: int) -> Response | Page:
         "planning/scenario_delete.html",
         scenario=scenario,
         form=form,
-        runs=service.run_counts(session, scenario_id),
+        runs=(runs := service.run_counts(session, scenario_id)),
+        active=any(runs.get(status) for status in service.ACTIVE_RUN_STATUSES),
         problems=problems,
     ), status
 

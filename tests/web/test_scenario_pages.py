@@ -367,3 +367,60 @@ def test_a_form_saved_with_only_a_new_name_keeps_every_other_input(
     assert refused.status_code == 400
     assert refused.get_data(as_text=True).count("only its name can change") == 1
     assert _scenarios(session)[0].site_weights == {"MED": 0.1234567}
+
+
+def test_commas_in_amounts_follow_the_pages_language(
+    client: FlaskClient, world: World, session: Session
+) -> None:
+    # In English "," groups thousands; in Lithuanian it is the decimal comma. Both marks: the
+    # last one is the decimal. A budget typed the English way is never read 1,000 times smaller.
+    sign_in(client, world.users["planner"])
+    budget = "250,000; 1,250,000.50; 12,5"
+    no_agency = {"budget-agency:VSAT": "", "agency_codes": [], "requirements": ""}
+    created = _post(client, "/scenarios/new", _form(**{"budget-total": budget, **no_agency}))
+    assert created.status_code == 302, created.get_data(as_text=True)
+    client.post("/locale", data={"locale": "lt", "csrf_token": csrf_token(client, "/scenarios")})
+    lithuanian = _form(name="Lietuviškai", **{"budget-total": budget, **no_agency})
+    assert _post(client, "/scenarios/new", lithuanian).status_code == 302
+    english, local = _scenarios(session)
+    assert english.budgets["total"] == [25_000_000, 125_000_050, 1_250]
+    assert local.budgets["total"] == [25_000, 125_000_050, 1_250]
+    # Not thousands in either language: an error at the budget row, not a guess.
+    wrong = _post(client, "/scenarios/new", _form(name="x", **{"budget-total": "1,2,3"}))
+    assert wrong.status_code == 400
+    assert "is-invalid" in wrong.get_data(as_text=True)
+
+
+def test_a_refused_copy_keeps_the_name_beside_its_error(
+    client: FlaskClient, world: World, session: Session
+) -> None:
+    sign_in(client, world.users["planner"])
+    _post(client, "/scenarios/new", _form(requirements=""))
+    [original] = _scenarios(session)
+    refused = _post(client, f"/scenarios/{original.id}/copy", {"name": "Border 2027"})
+    assert refused.status_code == 400
+    page = refused.get_data(as_text=True)
+    assert 'id="copy-name"' in page
+    assert 'value="Border 2027"' in page
+    assert 'data-testid="copy-error">Another scenario has this name.' in page
+    assert len(_scenarios(session)) == 1
+
+
+def test_the_delete_page_says_up_front_that_an_active_run_blocks_it(
+    client: FlaskClient, world: World, session: Session
+) -> None:
+    sign_in(client, world.users["planner"])
+    _post(client, "/scenarios/new", _form(requirements=""))
+    [scenario] = _scenarios(session)
+    session.add(OptimisationRun(scenario_id=scenario.id, status="queued"))
+    session.commit()
+    page = client.get(f"/scenarios/{scenario.id}/delete").get_data(as_text=True)
+    assert 'data-testid="delete-blocked"' in page
+    assert "cancel it first" in page
+    assert '<button type="submit" class="btn btn-danger" disabled>' in page
+    run = session.execute(select(OptimisationRun)).scalar_one()
+    run.status = "done"
+    session.commit()
+    page = client.get(f"/scenarios/{scenario.id}/delete").get_data(as_text=True)
+    assert 'data-testid="delete-blocked"' not in page
+    assert '<button type="submit" class="btn btn-danger">' in page
