@@ -131,6 +131,11 @@ def load_config(instance_path: Path, overrides: dict[str, Any] | None = None) ->
         OUTBOX_DIR=str(instance_path / "outbox"),
     )
     values.setdefault("WTF_CSRF_ENABLED", True)
+    # A form's token lasts as long as a sign-in (Flask-WTF's default is an hour): a planner
+    # may spend longer on a scenario form, and a refused token costs the typed input.
+    values.setdefault(
+        "WTF_CSRF_TIME_LIMIT", int(values["PERMANENT_SESSION_LIFETIME"].total_seconds())
+    )
     values.setdefault("RATELIMIT_ENABLED", True)
     return values
 

@@ -10,12 +10,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from flask import jsonify, request, url_for
+from flask import jsonify, url_for
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
 from equiplan.api.fields import CREATED_AT, ID, PAGE, PER_PAGE, Field, Kind, QueryParam, Shape
-from equiplan.api.requests import checked_body, page_arguments, reject_unknown_arguments
+from equiplan.api.requests import checked_body, filter_arguments
 from equiplan.api.schemas import page_schema, ref, shape_schemas
 from equiplan.api.serialise import created, page_response, serialise
 from equiplan.api.views import bp
@@ -25,8 +25,6 @@ from equiplan.models import OptimisationRun
 from equiplan.models.planning import RUN_STATUSES
 from equiplan.services import optimisation_runs as service
 from equiplan.services import run_errors
-from equiplan.services.errors import ValidationError
-from equiplan.services.input_fields import whole_number
 from equiplan.services.plan_export import plan_document
 from equiplan.web.policy import roles
 
@@ -103,9 +101,18 @@ RUN = Shape(
         Field("has_result", "boolean", "read", description="true: GET /runs/{id}/plan works."),
     ),
 )
+RUN_SORT_CHOICES = tuple(option for key in service.RUN_SORTS for option in (key, f"-{key}"))
 RUN_FILTERS = (
     QueryParam("scenario_id", "integer", "The runs of one scenario.", minimum=1),
     QueryParam("sweep_key", "string", "The runs of one budget sweep."),
+    QueryParam("status", "string", "The runs in one status.", RUN_STATUSES),
+    QueryParam(
+        "sort",
+        "string",
+        "Sort key; a leading - sorts descending (default -created, newest first). Runs "
+        "without an objective or gap come last.",
+        RUN_SORT_CHOICES,
+    ),
 )
 PLAN_SCHEMA: dict[str, Any] = {
     "type": "object",
@@ -123,18 +130,17 @@ def _run(run: OptimisationRun) -> dict[str, Any]:
 @bp.get("/runs")
 @roles(*CENTRE_ROLES)
 def list_runs() -> Response:
-    errors = reject_unknown_arguments(RUN_FILTERS)
-    page, per_page = page_arguments(errors)
-    scenario_id = None
-    try:
-        scenario_id = whole_number(request.args.get("scenario_id", ""))
-    except ValueError as error:
-        errors["scenario_id"] = str(error)
-    if errors:
-        raise ValidationError(errors)
-    sweep_key = request.args.get("sweep_key", "").strip()[:40] or None
+    values, page, per_page = filter_arguments(RUN_FILTERS)
+    sort = values["sort"] or f"-{service.DEFAULT_RUN_SORT}"
     found = service.list_runs(
-        get_session(), scenario_id=scenario_id, sweep_key=sweep_key, page=page, per_page=per_page
+        get_session(),
+        scenario_id=values["scenario_id"],
+        sweep_key=values["sweep_key"][:40] or None,
+        status=values["status"],
+        sort=sort.removeprefix("-"),
+        descending=sort.startswith("-"),
+        page=page,
+        per_page=per_page,
     )
     return page_response((_run(run) for run in found.items), found.total, page, per_page)
 

@@ -202,9 +202,9 @@ def _decimal_text(value: Any) -> str:
     "1234.5" everywhere; "1,234.5" everywhere (both marks: the last one is the decimal);
     "250,000" is 250000 on an English page and 250 elsewhere."""
     text = str(value).strip().replace("\u00a0", "").replace("\u202f", "").replace(" ", "")
-    if "," in text and _COMMA_GROUPS.fullmatch(text):
-        if "." in text or _commas_group_thousands():
-            return text.replace(",", "")
+    grouped = "," in text and _COMMA_GROUPS.fullmatch(text) is not None
+    if grouped and ("." in text or _commas_group_thousands()):
+        return text.replace(",", "")
     return text.replace(",", ".")
 
 

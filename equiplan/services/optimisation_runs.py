@@ -19,6 +19,7 @@ from sqlalchemy import func, select, update
 from sqlmodel import Session
 
 from equiplan.models import BudgetScenario, OptimisationRun, utcnow
+from equiplan.models.planning import RUN_STATUSES
 from equiplan.services import input_fields
 from equiplan.services.errors import Conflict, NotFound, ValidationError
 from equiplan.services.paging import Page
@@ -34,6 +35,15 @@ SWEEP_PERCENT_RANGE = (10, 300)
 SWEEP_POINTS_RANGE = (2, 21)
 DEFAULT_SWEEP = (50, 150, 11)
 FINISHED = ("done", "failed", "cancelled")
+# How lists of runs sort; runs without a figure (queued, failed) come last either way.
+RUN_SORTS: dict[str, Any] = {
+    "created": OptimisationRun.created_at,
+    "status": OptimisationRun.status,
+    "budget": OptimisationRun.budget_factor,
+    "objective": OptimisationRun.objective,
+    "gap": OptimisationRun.gap,
+}
+DEFAULT_RUN_SORT = "created"  # newest first
 
 _PARSERS: dict[str, Callable[[Any], int]] = {
     "time_limit_seconds": input_fields.whole_in_range(*TIME_LIMIT_RANGE),
@@ -75,15 +85,31 @@ def list_runs(
     *,
     scenario_id: int | None = None,
     sweep_key: str | None = None,
+    status: str | None = None,
+    sort: str = DEFAULT_RUN_SORT,
+    descending: bool = True,
     page: int = 1,
     per_page: int = 50,
 ) -> Page[OptimisationRun]:
-    """One page of runs, newest first, optionally of one scenario or one sweep."""
+    """One page of runs, optionally of one scenario, one sweep or one status, sorted by `sort`
+    (see RUN_SORTS; default newest first)."""
+    errors: FieldErrors = {}
+    if status is not None and status not in RUN_STATUSES:
+        errors["status"] = _l("Choose one of: %(choices)s.", choices=", ".join(RUN_STATUSES))
+    if sort not in RUN_SORTS:
+        errors["sort"] = _l("Choose one of: %(choices)s.", choices=", ".join(RUN_SORTS))
+    if errors:
+        raise ValidationError(errors)
     conditions = []
     if scenario_id is not None:
         conditions.append(OptimisationRun.scenario_id == scenario_id)
     if sweep_key is not None:
         conditions.append(OptimisationRun.sweep_key == sweep_key)
+    if status is not None:
+        conditions.append(OptimisationRun.status == status)
+    column = RUN_SORTS[sort]
+    order = (column.desc() if descending else column.asc()).nulls_last()
+    newest = OptimisationRun.id.desc()  # type: ignore[union-attr]
     total = session.execute(
         select(func.count()).select_from(OptimisationRun).where(*conditions)
     ).scalar_one()
@@ -91,13 +117,23 @@ def list_runs(
         select(OptimisationRun)
         .options(*LIST_OPTIONS)
         .where(*conditions)
-        .order_by(OptimisationRun.created_at.desc(), OptimisationRun.id.desc())  # type: ignore[attr-defined,union-attr]
+        .order_by(order, newest)
         .offset((page - 1) * per_page)
         .limit(per_page)
     ).scalars()
     items = list(rows)
     fill_missing_summaries(session, items)
     return Page(items=items, total=total, page=page, per_page=per_page)
+
+
+def scenario_choices(session: Session) -> list[tuple[int, str]]:
+    """Every scenario's id and name, by name: the scenario filter of a list of runs."""
+    rows = session.execute(
+        select(BudgetScenario.id, BudgetScenario.name).order_by(
+            BudgetScenario.name, BudgetScenario.id
+        )
+    )
+    return [(int(row.id), str(row.name)) for row in rows]
 
 
 def sweep_runs(session: Session, sweep_key: str) -> list[OptimisationRun]:

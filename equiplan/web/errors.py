@@ -6,6 +6,7 @@ from http import HTTPStatus
 
 from flask import Flask, current_app, render_template, request
 from flask_babel import gettext as _
+from flask_wtf.csrf import CSRFError
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException, InternalServerError, RequestEntityTooLarge
 from werkzeug.exceptions import NotFound as HTTPNotFound
@@ -58,6 +59,17 @@ def _conflict(_error: Conflict | StaleDataError) -> object:
     return render_template("errors/generic.html", status=409, description=detail), 409
 
 
+def _csrf_refused(error: CSRFError) -> object:
+    if request.path.startswith("/api/"):  # a program: Flask-WTF's exact reason
+        return problem(400, "Bad Request", error.description)
+    # On a page Flask-WTF's text is English and technical: say what happened and what to do.
+    detail = _(
+        "The form has expired or did not come from this site, so nothing was changed. "
+        "Go back, reload the page and submit the form again."
+    )
+    return render_template("errors/generic.html", status=400, description=detail), 400
+
+
 def _too_large(_error: RequestEntityTooLarge) -> object:
     detail = _(
         "The upload is too large: a file may have at most %(n)d MB.",
@@ -90,6 +102,7 @@ def _unexpected(error: Exception) -> object:
 def init_app(app: Flask) -> None:
     app.register_error_handler(HTTPException, _http_error)
     app.register_error_handler(RequestEntityTooLarge, _too_large)
+    app.register_error_handler(CSRFError, _csrf_refused)
     app.register_error_handler(NotFound, _not_found)
     app.register_error_handler(ValidationError, _validation)
     app.register_error_handler(Conflict, _conflict)

@@ -41,7 +41,7 @@ from equiplan.services.plan_results import (
 from equiplan.web.chart_figures import chart_view
 from equiplan.web.policy import roles
 from equiplan.web.run_forms import CancelRunForm
-from equiplan.web.runs import READERS, WRITERS
+from equiplan.web.runs import READERS, WRITERS, runs_page
 
 bp = Blueprint("run_results", __name__)
 
@@ -129,17 +129,22 @@ def export(run_id: int, file_format: str) -> Response:
 def compare() -> Page:
     """Two or more runs side by side (?ids=1&ids=2...)."""
     ids: list[int] = []
+    problem = None
     for raw in request.args.getlist("ids"):
         try:
             number = whole_number(raw)
         except ValueError as error:
-            raise ValidationError({"ids": str(error)}) from None
+            problem = str(error)
+            continue
         if number is not None and number not in ids:
             ids.append(number)
-    if not 2 <= len(ids) <= MAX_COMPARED:
-        raise ValidationError(
-            {"ids": _("Choose from 2 to %(most)d runs to compare.", most=MAX_COMPARED)}
-        )
+    if problem is None and not 2 <= len(ids) <= MAX_COMPARED:
+        problem = _("Choose from 2 to %(most)d runs to compare.", most=MAX_COMPARED)
+    if problem is not None:
+        if request.args.get("back") == "runs":
+            # Back to the list it came from, with its filters and the boxes still ticked.
+            return runs_page(request.args, [problem], ids, 400)
+        raise ValidationError({"ids": problem})
     found = runs.runs_by_ids(get_session(), ids)
     return render_template(
         "planning/run_compare.html",

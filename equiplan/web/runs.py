@@ -8,6 +8,7 @@ the share of the time limit used, the best plan's value so far, the proven bound
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
@@ -19,6 +20,7 @@ from werkzeug.wrappers import Response
 from equiplan.db import get_session
 from equiplan.domain.roles import CENTRE_ROLES, Role
 from equiplan.models import BudgetScenario, OptimisationRun
+from equiplan.models.planning import RUN_STATUSES
 from equiplan.services import optimisation_runs as service
 from equiplan.services.errors import Conflict, ValidationError
 from equiplan.services.input_fields import whole_number
@@ -130,27 +132,57 @@ def new_sweep(scenario_id: int) -> Response | Page:
 @bp.route("/runs")
 @roles(*READERS)
 def index() -> Page:
-    """Every run, newest first; ?scenario_id= narrows to one scenario."""
+    """Every run, newest first; filtered by scenario and status, sortable, paged."""
+    return runs_page(request.args, [], [], 200)
+
+
+def runs_page(
+    args: Mapping[str, str], compare_problems: list[str], chosen: list[int], status: int
+) -> Page:
+    """The list of runs for these query arguments; a filter that cannot be read is left out
+    and said beside the list. Also the page a refused comparison comes back to, with what
+    was ticked (`chosen`) and why it was refused."""
     errors: dict[str, str] = {}
 
     def number(name: str) -> int | None:
         try:
-            return whole_number(request.args.get(name, ""))
+            return whole_number(args.get(name, ""))
         except ValueError as error:
             errors[name] = str(error)  # that filter is left out; the list still shows
             return None
 
+    def choice(name: str, choices: Iterable[str]) -> str | None:
+        value = args.get(name, "").strip()
+        if value and value not in choices:
+            errors[name] = _("Choose one of: %(choices)s.", choices=", ".join(choices))
+            return None
+        return value or None
+
     scenario_id, page = number("scenario_id"), number("page") or 1
+    run_status = choice("status", RUN_STATUSES)
+    sort = choice("sort", service.RUN_SORTS) or service.DEFAULT_RUN_SORT
+    descending = args.get("desc", "1" if sort == service.DEFAULT_RUN_SORT else "") == "1"
     session = get_session()
-    found = service.list_runs(session, scenario_id=scenario_id, page=page, per_page=50)
-    names = service.scenario_names(session, {run.scenario_id for run in found.items})
+    query = {"scenario_id": scenario_id, "status": run_status, "sort": sort}
+    query["descending"] = descending
+    found = service.list_runs(session, **query, page=page, per_page=50)
+    if not found.items and found.total:  # past the last page: show the last one
+        found = service.list_runs(session, **query, page=found.pages, per_page=50)
+    scenarios = service.scenario_choices(session)
     return render_template(
         "planning/run_list.html",
         runs=found,
-        names=names,
+        names=dict(scenarios),
+        scenarios=scenarios,
         scenario_id=scenario_id,
+        status_filter=run_status,
+        statuses=RUN_STATUSES,
+        sort=sort,
+        descending=descending,
         errors=errors,
-    ), (400 if errors else 200)
+        compare_problems=compare_problems,
+        chosen=chosen,
+    ), (400 if errors else status)
 
 
 def _detail_page(run: OptimisationRun, problems: list[str], status: int) -> Page:

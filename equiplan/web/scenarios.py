@@ -77,18 +77,14 @@ def index() -> str:
     sort = sort if sort in service.SORTS else service.DEFAULT_SORT
     descending = request.args.get("desc") == "1"
     try:
-        # Pages beyond any real one show the last (empty) page, not a database overflow.
+        # Huge page numbers are cut before they reach the database (an offset overflow).
         page = min(max(int(request.args.get("page", "1")), 1), MAX_PAGE)
     except ValueError:
         page = 1
-    found = service.list_scenarios(
-        get_session(),
-        search=search,
-        sort=sort,
-        descending=descending,
-        page=page,
-        per_page=PER_PAGE,
-    )
+    query = {"search": search, "sort": sort, "descending": descending, "per_page": PER_PAGE}
+    found = service.list_scenarios(get_session(), **query, page=page)
+    if not found.items and found.total:  # past the last page: show the last one
+        found = service.list_scenarios(get_session(), **query, page=found.pages)
     return render_template(
         "planning/scenario_list.html",
         found=found,

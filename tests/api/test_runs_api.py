@@ -72,6 +72,16 @@ def test_list_and_the_plan_of_a_finished_run(as_role: Role, session: Session) ->
     assert only["total"] == 1
     assert reader.get("/api/v1/runs", scenario_id="x").status_code == 400
     assert reader.get("/api/v1/runs", colour="red").status_code == 400
+    done = reader.get("/api/v1/runs", status="done").json
+    assert [r["id"] for r in done["items"]] == [finished.id]
+    by_objective = reader.get("/api/v1/runs", sort="objective").json  # none last
+    assert [r["id"] for r in by_objective["items"]] == [finished.id, queued.id]
+    oldest = reader.get("/api/v1/runs", sort="created").json
+    assert [r["id"] for r in oldest["items"]] == [finished.id, queued.id]
+    for wrong in ({"status": "lost"}, {"sort": "colour"}):
+        refused = reader.get("/api/v1/runs", **wrong)
+        assert refused.status_code == 400
+        assert set(refused.json["errors"]) == set(wrong)
     plan = reader.get(f"/api/v1/runs/{finished.id}/plan")
     assert plan.status_code == 200
     assert plan.json["format"] == "equiplan-plan/1"

@@ -355,3 +355,54 @@ def test_a_baseline_that_breaks_a_budget_or_minimum_is_marked(
     rows = dict(list(book["Summary"].iter_rows(values_only=True))[1:])
     assert rows["The greedy plan keeps every budget and minimum"] == "no"
     assert rows["Doing nothing keeps every budget and minimum"] == "yes"
+
+
+def test_the_runs_list_filters_sorts_and_comes_back_from_a_refused_comparison(
+    client: FlaskClient, world: World, session: Session
+) -> None:
+    border = make_scenario(session, name="Border")
+    customs = make_scenario(session, name="Customs")
+    low = make_finished_run(session, border)
+    high = make_finished_run(session, border)
+    low.objective, high.objective = 1.0, 9.0
+    session.commit()
+    queued = make_run(session, customs)
+    sign_in(client, world.users["planner"])
+
+    def listed(query: str) -> list[int]:
+        page = client.get(f"/runs{query}").get_data(as_text=True)
+        table = page.split('data-testid="runs-table"', 1)[1].split("</table>", 1)[0]
+        return [
+            int(part.split('"', 1)[0])
+            for part in table.split('href="/runs/')[1:]
+            if part.split('"', 1)[0].isdigit()
+        ]
+
+    assert listed("") == [queued.id, high.id, low.id]  # newest first
+    assert listed("?status=queued") == [queued.id]
+    assert listed(f"?scenario_id={border.id}") == [high.id, low.id]
+    assert listed("?sort=objective&desc=0") == [low.id, high.id, queued.id]  # none last
+    assert listed("?sort=objective&desc=1") == [high.id, low.id, queued.id]
+    filtered = client.get(f"/runs?scenario_id={border.id}").get_data(as_text=True)
+    assert "Optimisation runs of Border" in filtered
+    assert 'href="/runs">Clear filters</a>' in filtered
+    # An unknown status is said, and left out.
+    wrong = client.get("/runs?status=lost")
+    assert wrong.status_code == 400
+    statuses = "queued, running, done, failed, cancelled"
+    assert f"Choose one of: {statuses}." in wrong.get_data(as_text=True)
+    # Past the last page: the last page, not "no runs yet".
+    assert listed("?page=40") == [queued.id, high.id, low.id]
+
+    # One box ticked: back to the same list, the box still ticked, the reason beside it.
+    refused = client.get(f"/runs/compare?back=runs&scenario_id={border.id}&ids={high.id}")
+    assert refused.status_code == 400
+    page = refused.get_data(as_text=True)
+    assert "Choose from 2 to 21 runs to compare." in page
+    assert "ids:" not in page
+    assert f'value="{high.id}" id="compare-{high.id}" checked' in page
+    assert f'value="{low.id}" id="compare-{low.id}">' in page
+    assert "Optimisation runs of Border" in page
+    # No comparison offered where fewer than two runs have results.
+    only_queued = client.get(f"/runs?scenario_id={customs.id}").get_data(as_text=True)
+    assert 'data-testid="compare-box"' not in only_queued

@@ -219,6 +219,11 @@ def test_list_search_sort_and_paging(client: FlaskClient, world: World, session:
     assert last.index("Plan 29") < last.index("Plan 28")
     # Nonsense in the URL shows a list, not an error.
     assert client.get("/scenarios?page=99999999999999999999&sort=nope").status_code == 200
+    # Past the last page: the last page, not "No scenarios yet".
+    beyond = client.get("/scenarios?page=5").get_data(as_text=True)
+    assert "Page 2 of 2" in beyond
+    assert "Plan 29" in beyond
+    assert "No scenarios yet." not in beyond
     found = client.get("/scenarios?search=plan+1").get_data(as_text=True)
     assert "Plan 12" in found
     assert "Plan 22" not in found
