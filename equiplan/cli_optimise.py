@@ -8,10 +8,11 @@ option and field, and exit code 2 (docs/portfolio.md).
 from __future__ import annotations
 
 import json
+import math
 import os
 import tempfile
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -46,18 +47,28 @@ def _write_whole(path: Path, text: str) -> None:
         raise click.UsageError(f"--out: cannot write {str(path)!r}: {error}") from None
 
 
+class _Seconds(click.FloatRange):
+    """Seconds within a range; click's FloatRange lets "nan" through (no comparison fails)."""
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        seconds = super().convert(value, param, ctx)
+        if not math.isfinite(seconds):
+            self.fail(f"{value!r} is not a number of seconds.", param, ctx)
+        return seconds
+
+
 @click.command("optimise")
 @click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
 @click.option(
     "--time-limit",
-    type=click.FloatRange(min=0.1, max=86_400),
+    type=_Seconds(min=0.1, max=86_400),
     default=30.0,
     show_default=True,
     help="Seconds to search for a better plan.",
 )
 @click.option(
     "--work-limit",
-    type=click.FloatRange(min=0.1, max=86_400),
+    type=_Seconds(min=0.1, max=86_400),
     default=None,
     help="Size the search's work as for this time limit (default: the time limit). The same "
     "file, seed, workers and work limit give the same plan while the time limit is not reached: "

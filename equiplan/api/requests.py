@@ -203,6 +203,10 @@ def filter_arguments(declared: Iterable[QueryParam]) -> tuple[dict[str, Any], in
             if text and text not in param.enum:
                 errors[param.name] = _("Unknown value: %(value)s.", value=text[:40])
             values[param.name] = text if text in param.enum else None
+        elif any(ord(c) < 32 for c in raw):
+            # NUL would fail a PostgreSQL query; no stored text holds any of these.
+            errors[param.name] = _("Remove the invisible control characters from this text.")
+            values[param.name] = ""
         else:
             values[param.name] = raw.strip()[:MAX_SEARCH_LENGTH]
     page, per_page = page_arguments(errors)

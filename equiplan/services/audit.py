@@ -187,7 +187,11 @@ def _forbid_audit_changes(session: OrmSession, _flush: UOWTransaction, _instance
 
 
 def _record_outside_orm(
-    session: OrmSession, entity: str, action: str, changes: dict[str, list[Any]]
+    session: OrmSession,
+    entity: str,
+    action: str,
+    changes: dict[str, list[Any]],
+    entity_id: int | None = None,
 ) -> None:
     actor = current_actor()
     session.add(
@@ -195,9 +199,24 @@ def _record_outside_orm(
             user_id=actor.user_id,
             origin=actor.origin,
             entity=entity,
+            entity_id=entity_id,
             action=action,
             changes=changes,
         )
+    )
+
+
+def record_update_outside_orm(
+    session: OrmSession, entity: str, entity_id: int, changes: dict[str, list[Any]]
+) -> None:
+    """The event of a change written by a statement that bypassed the ORM (which would also
+    have raised the row's version, as if somebody had edited it)."""
+    _record_outside_orm(
+        session,
+        entity,
+        "update",
+        {k: [_jsonable(v) for v in pair] for k, pair in changes.items()},
+        entity_id,
     )
 
 

@@ -269,10 +269,21 @@ def _in_range(amount_cents: int) -> int:
 
 
 def version_number(value: Any) -> int:
-    """The version the user loaded (optimistic locking)."""
+    """The version the user loaded (optimistic locking): a whole number from 1, as a JSON
+    integer or written in ASCII digits. Anything else is a bad request, not a stale copy."""
+    required = _l("The version you loaded is required.")
     if isinstance(value, bool):
-        raise ValueError(_l("The version you loaded is required."))
+        raise ValueError(required)
+    if isinstance(value, int):
+        if not 1 <= value <= MAX_WHOLE:
+            raise ValueError(required)
+        return value
+    if not isinstance(value, str):
+        raise ValueError(required)
     try:
-        return int(value)
-    except (TypeError, ValueError):
-        raise ValueError(_l("The version you loaded is required.")) from None
+        number = whole_number(value)
+    except ValueError:
+        raise ValueError(required) from None
+    if number is None:
+        raise ValueError(required)
+    return number

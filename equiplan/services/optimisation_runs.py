@@ -15,7 +15,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, select, update
+from sqlalchemy import false, func, select, update
 from sqlmodel import Session
 
 from equiplan.models import BudgetScenario, OptimisationRun, utcnow
@@ -104,7 +104,10 @@ def list_runs(
     if scenario_id is not None:
         conditions.append(OptimisationRun.scenario_id == scenario_id)
     if sweep_key is not None:
-        conditions.append(OptimisationRun.sweep_key == sweep_key)
+        # A key with NUL matches nothing (PostgreSQL would fail the query instead).
+        conditions.append(
+            OptimisationRun.sweep_key == sweep_key if "\x00" not in sweep_key else false()
+        )
     if status is not None:
         conditions.append(OptimisationRun.status == status)
     column = RUN_SORTS[sort]
@@ -138,6 +141,8 @@ def scenario_choices(session: Session) -> list[tuple[int, str]]:
 
 def sweep_runs(session: Session, sweep_key: str) -> list[OptimisationRun]:
     """The runs of one budget sweep, by budget factor; NotFound when there are none."""
+    if "\x00" in sweep_key:  # no key holds NUL; PostgreSQL would fail the query
+        raise NotFound("sweep")
     runs = list(
         session.execute(
             select(OptimisationRun)

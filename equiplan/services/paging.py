@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
-from sqlalchemy import ColumnElement, func, or_
+from sqlalchemy import ColumnElement, false, func, or_
 
 T = TypeVar("T")
 
@@ -30,5 +30,9 @@ def contains_text(term: str, *columns: Any) -> ColumnElement[bool]:
 
     `lower(column) LIKE` is what the trigram indexes of migration 0003 serve on PostgreSQL.
     """
+    if "\x00" in term:
+        # No stored text holds NUL (PostgreSQL refuses it in text, and so do our parsers);
+        # sent as a pattern, PostgreSQL would fail the whole query instead of finding nothing.
+        return false()
     escaped = term.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
     return or_(*(func.lower(column).like(f"%{escaped}%", escape="\\") for column in columns))

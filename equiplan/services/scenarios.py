@@ -17,7 +17,7 @@ from datetime import date
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import ColumnElement, delete, func, select
+from sqlalchemy import ColumnElement, delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
@@ -332,11 +332,27 @@ def delete_scenario(session: Session, scenario_id: int, *, version: Any) -> None
             sorted(int(i) for i in run_ids if i is not None),
             {"scenario_id": scenario_id},
         )
-    copies = session.execute(
-        select(BudgetScenario).where(BudgetScenario.copied_from_id == scenario_id)
-    ).scalars()
-    for copy in copies:
-        copy.copied_from_id = None
+    # Copies forget where they came from without a new version: nobody changed their inputs,
+    # so somebody editing a copy meanwhile must not get a conflict.
+    copy_ids = list(
+        session.execute(
+            select(BudgetScenario.id).where(BudgetScenario.copied_from_id == scenario_id)
+        ).scalars()
+    )
+    if copy_ids:
+        session.execute(
+            update(BudgetScenario)
+            .where(BudgetScenario.id.in_(copy_ids))  # type: ignore[union-attr]
+            .values(copied_from_id=None)
+            .execution_options(synchronize_session=False)
+        )
+        for copy_id in copy_ids:
+            audit.record_update_outside_orm(
+                session,
+                BudgetScenario.__tablename__,
+                int(copy_id),  # type: ignore[arg-type]
+                {"copied_from_id": [scenario_id, None]},
+            )
     # The models declare no relationships, so the flush order is ours to set: what refers to
     # the scenario goes first.
     session.flush()

@@ -123,13 +123,27 @@ def test_copy_and_delete(as_role: Role, session: Session) -> None:
     session.commit()
     assert planner.send("DELETE", path, query_string={"version": 7}).status_code == 409
     assert planner.send("DELETE", path).status_code == 400
+    # Not a version at all: a bad request, not somebody else's change.
+    for wrong in ("-1", "0", "\uff11", "1.0"):
+        refused = planner.send("DELETE", path, query_string={"version": wrong})
+        assert refused.status_code == 400, wrong
+        assert "version" in refused.json["errors"]
     gone = planner.send("DELETE", path, query_string={"version": 1})
     assert gone.status_code == 200
     assert gone.json == {"id": original["id"], "deleted": True}
     assert planner.get(path).status_code == 404
     assert session.execute(select(OptimisationRun)).first() is None
-    # The copies stay and forget where they came from.
-    assert planner.get(f"/api/v1/scenarios/{copy.json['id']}").json["copied_from_id"] is None
+    # The copies stay and forget where they came from, at the same version (nobody changed
+    # them: an edit of a copy begun meanwhile still saves), with the change in the audit trail.
+    kept = planner.get(f"/api/v1/scenarios/{copy.json['id']}").json
+    assert (kept["copied_from_id"], kept["version"]) == (None, 1)
+    event = session.execute(
+        select(AuditEvent)
+        .where(AuditEvent.entity == "budget_scenario", AuditEvent.entity_id == kept["id"])
+        .order_by(AuditEvent.id.desc())  # type: ignore[union-attr]
+    ).first()[0]
+    assert (event.action, event.changes) == ("update", {"copied_from_id": [original["id"], None]})
+    assert event.user_id == planner.user.id
 
 
 @pytest.mark.parametrize("role", ["officer", "viewer"])
@@ -216,3 +230,13 @@ def test_a_type_without_unit_cost_is_a_clear_error(
     assert response.status_code == 400
     assert "RPMF" in response.json["errors"]["scope"]
     assert "Gratis 1" in response.json["errors"]["scope"]
+
+
+def test_control_characters_in_a_list_filter_are_a_400(as_role: Role) -> None:
+    reader = as_role("technician")
+    for path, name in (("/api/v1/scenarios", "search"), ("/api/v1/runs", "sweep_key")):
+        refused = reader.get(path, **{name: "a\x00b"})
+        assert refused.status_code == 400
+        assert refused.json["errors"] == {
+            name: "Remove the invisible control characters from this text."
+        }

@@ -100,6 +100,8 @@ def test_an_infeasible_portfolio_prints_the_reason_and_exits_1(tmp_path: Path) -
         ("budget", "item 'EQ-00017', field 'budgets': names the budget 'agency:XX'"),
         ("huge", "field 'value': 1000000000000000000000000000000000000... is not a finite"),
         ('{"format": ' + "9" * 5000 + "}", "holds a number with too many digits"),
+        ("large", "option 'replace@2028', field 'cost': period 1: 1e+308 is too large"),
+        ("[" * 200_000 + "]" * 200_000, "nests lists or objects too deeply"),
     ],
 )
 def test_a_bad_file_gives_one_line_naming_the_problem_and_exit_code_2(
@@ -113,6 +115,10 @@ def test_a_bad_file_gives_one_line_naming_the_problem_and_exit_code_2(
     elif content == "budget":
         data = document()
         data["items"][0]["budgets"] = ["agency:XX"]
+        _write(path, data)
+    elif content == "large":  # finite, but past what exact integer scaling can hold
+        data = document()
+        data["items"][0]["options"][1]["cost"][0] = 1e308
         _write(path, data)
     elif content == "huge":
         data = document()
@@ -137,6 +143,8 @@ def test_a_bad_file_gives_one_line_naming_the_problem_and_exit_code_2(
         ("--workers", "0"),
         ("--time-limit", "soon"),
         ("--work-limit", "0"),
+        ("--time-limit", "nan"),
+        ("--work-limit", "nan"),
         ("--seed", "3000000000"),
         ("--seed", "-1"),
         ("--out", "no-such-folder/plan.json"),

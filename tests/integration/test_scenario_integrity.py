@@ -222,3 +222,27 @@ def test_queueing_a_run_locks_the_scenario_so_a_delete_cannot_slip_in(
     assert run.status == "queued"
     read = next(s for s in statements if s.startswith("SELECT budget_scenario."))
     assert read.endswith("FOR UPDATE") == (backend == "postgresql")
+
+
+def test_nul_in_a_search_or_sweep_key_finds_nothing_instead_of_failing(
+    session: Session,
+) -> None:
+    # PostgreSQL refuses NUL in text, also as a query parameter: a search for it must find
+    # nothing on both backends, not fail the query (a 500 on every list with a search).
+    from datetime import date
+
+    from equiplan.services.equipment import list_equipment
+    from equiplan.services.equipment_query import EquipmentQuery
+    from equiplan.services.errors import NotFound
+    from equiplan.services.scoping import Scope
+
+    scenarios.create_scenario(session, **_fields(name="a b"))
+    assert scenarios.list_scenarios(session, search="a\x00b").total == 0
+    assert scenarios.list_scenarios(session, search="a").total == 1
+    assert optimisation_runs.list_runs(session, sweep_key="\x00").total == 0
+    with pytest.raises(NotFound):
+        optimisation_runs.sweep_runs(session, "k\x00")
+    found = list_equipment(
+        session, Scope.everything(), EquipmentQuery(search="\x00"), date(2026, 11, 21)
+    )
+    assert found.total == 0

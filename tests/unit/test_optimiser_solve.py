@@ -349,9 +349,16 @@ def test_the_same_input_seed_workers_and_work_give_the_same_plan(medium: Portfol
     assert again.objective == first.objective
 
 
-def test_a_work_limit_must_be_positive(medium: Portfolio) -> None:
+@pytest.mark.parametrize("work_limit", [0, float("nan"), float("inf")])
+def test_a_work_limit_must_be_positive(medium: Portfolio, work_limit: float) -> None:
     with pytest.raises(PortfolioError, match="work limit"):
-        solve(medium, time_limit=1, work_limit=0)
+        solve(medium, time_limit=1, work_limit=work_limit)
+
+
+@pytest.mark.parametrize("time_limit", [0, -1, float("nan"), float("inf")])
+def test_a_time_limit_must_be_a_positive_number(medium: Portfolio, time_limit: float) -> None:
+    with pytest.raises(PortfolioError, match="time limit"):
+        solve(medium, time_limit=time_limit)
 
 
 def test_the_largest_seeds_solve(medium: Portfolio) -> None:

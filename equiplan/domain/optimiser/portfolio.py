@@ -16,6 +16,10 @@ from typing import Any
 PORTFOLIO_FORMAT = "equiplan-portfolio/1"
 # Budgets named "total" apply to every item; items name the other budgets they count against.
 TOTAL_BUDGET = "total"
+# No number of a portfolio may be larger than this in size: a thousand trillion euros or value
+# units is far beyond any real plan, and beyond it the solver's exact integer scaling (64-bit)
+# no longer holds for sums over tens of thousands of items.
+MAX_MAGNITUDE = 1e15
 
 
 class PortfolioError(ValueError):
@@ -80,15 +84,20 @@ def _is_number(value: object) -> bool:
     return isinstance(value, int | float) and not isinstance(value, bool)
 
 
-def _is_finite_number(value: object) -> bool:
-    """A number that is finite as a float: JSON integers have no size limit, and one of
-    hundreds of digits overflows a float (OverflowError) instead of being a bad value."""
+def _number_problem(value: object) -> str | None:
+    """Why a value is not a number a portfolio may hold (None when it is): JSON integers have
+    no size limit, and one of hundreds of digits overflows a float (OverflowError)."""
     if not _is_number(value):
-        return False
+        return f"{_shown(value)} is not a finite number"
     try:
-        return math.isfinite(float(value))  # type: ignore[arg-type]
+        number = float(value)  # type: ignore[arg-type]
     except OverflowError:
-        return False
+        number = math.inf
+    if not math.isfinite(number):
+        return f"{_shown(value)} is not a finite number"
+    if abs(number) > MAX_MAGNITUDE:
+        return f"{_shown(value)} is too large (at most 1e15 in size)"
+    return None
 
 
 def _shown(value: object) -> str:
@@ -122,9 +131,10 @@ def _numbers(
             field=field,
         )
     for position, value in enumerate(raw):
-        if not _is_finite_number(value):
+        problem = _number_problem(value)
+        if problem is not None:
             raise PortfolioError(
-                f"period {position + 1}: {_shown(value)} is not a finite number",
+                f"period {position + 1}: {problem}",
                 item=item,
                 option=option,
                 field=field,
@@ -261,9 +271,10 @@ def _parse_option(
 ) -> PortfolioOption:
     cost = _numbers(raw.get("cost"), periods, item=item_id, option=option_id, field="cost")
     value: Any = raw.get("value")
-    if not _is_finite_number(value):
+    problem = _number_problem(value)
+    if problem is not None:
         raise PortfolioError(
-            f"{_shown(value)} is not a finite number",
+            problem,
             item=item_id,
             option=option_id,
             field="value",
@@ -306,6 +317,8 @@ def load_portfolio(path: str | Path) -> Portfolio:
         ) from None
     except PortfolioError:
         raise
+    except RecursionError:
+        raise PortfolioError(f"{str(path)!r} nests lists or objects too deeply") from None
     except ValueError:
         # Python refuses integers of more than 4,300 digits (int_max_str_digits).
         raise PortfolioError(f"{str(path)!r} holds a number with too many digits") from None

@@ -11,6 +11,7 @@ Phases (docs/portfolio.md, "How it solves"):
 
 from __future__ import annotations
 
+import math
 import threading
 import time
 from collections.abc import Callable
@@ -137,9 +138,9 @@ def solve(
     `work_limit` sizes the CP-SAT searches' deterministic work budgets, in seconds of a limit
     (default: `time_limit`). A larger `time_limit` with the same `work_limit` does the same
     work with a wider clock margin: the way to reproduce a plan on a busy machine."""
-    if time_limit <= 0 or workers < 1:
+    if not (math.isfinite(time_limit) and time_limit > 0) or workers < 1:
         raise PortfolioError("the time limit must be positive and workers at least 1")
-    if work_limit is not None and work_limit <= 0:
+    if work_limit is not None and not (math.isfinite(work_limit) and work_limit > 0):
         raise PortfolioError("the work limit must be positive")
     if not 0 <= seed <= MAX_SEED:
         raise PortfolioError(f"the seed must be a whole number from 0 to {MAX_SEED}")
