@@ -289,7 +289,9 @@ def add_scenario_paths(
         "required": True,
         "schema": {"type": "integer", "minimum": 1},
     }
-    copied = responses("201", {"schema": ref("Scenario")}, "The copy.", "400", "401", "403")
+    copied = responses(
+        "201", {"schema": ref("Scenario")}, "The copy.", "400", "401", "403", "413", "415"
+    )
     copied["201"]["headers"] = {
         "Location": {"schema": {"type": "string"}, "description": "The copy's URL."}
     }

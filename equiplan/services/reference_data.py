@@ -21,7 +21,7 @@ from sqlmodel import Session
 from equiplan.models import Agency, EquipmentType, Site
 from equiplan.models.agency import SITE_STATUSES, SITE_TYPES
 from equiplan.models.schedule import ANCHORS, INTERVAL_UNITS, SCHEDULE_KINDS
-from equiplan.services import input_fields
+from equiplan.services import input_fields, scenario_codes
 from equiplan.services.errors import Conflict, NotFound, ValidationError
 from equiplan.services.paging import Page, contains_text
 from equiplan.services.scoping import Scope, get_scoped, scoped
@@ -273,6 +273,8 @@ def update_site(
         raise ValidationError(errors)
     if values.get("status", site.status) != site.status and "status_since" not in values:
         values["status_since"] = today
+    if values.get("code", site.code) != site.code:
+        scenario_codes.rename_site(session, site.code, values["code"])
     for name, value in values.items():
         setattr(site, name, value)
     _commit_change(session)
@@ -371,6 +373,8 @@ def update_equipment_type(
     errors.update(_check_type(session, values, equipment_type))
     if errors:
         raise ValidationError(errors)
+    if values.get("code", equipment_type.code) != equipment_type.code:
+        scenario_codes.rename_type(session, equipment_type.code, values["code"])
     for name, value in values.items():
         setattr(equipment_type, name, value)
     _commit_change(session)

@@ -246,3 +246,53 @@ def test_nul_in_a_search_or_sweep_key_finds_nothing_instead_of_failing(
         session, Scope.everything(), EquipmentQuery(search="\x00"), date(2026, 11, 21)
     )
     assert found.total == 0
+
+
+def test_a_renamed_site_or_type_is_renamed_in_the_scenarios_naming_it(
+    session: Session,
+) -> None:
+    from datetime import date
+
+    from equiplan.services.reference_data import update_equipment_type, update_site
+    from equiplan.services.scoping import Scope
+    from tests.factories import make_site, make_type
+
+    agency = make_agency(session, "VSAT")
+    site = make_site(session, agency, code="MED")
+    make_site(session, agency, code="LAV")
+    kind = make_type(session, "T12")
+    make_type(session, "T15")
+    naming = scenarios.create_scenario(
+        session,
+        **_fields(
+            requirements={"site:MED/T12": [2, 2], "site:LAV/T15": [1, 1]},
+            site_weights={"MED": 5, "LAV": 2},
+            type_codes=["T12", "T15"],
+        ),
+    )
+    other = scenarios.create_scenario(session, **_fields(name="Other"))
+    update_site(
+        session, Scope.everything(), site.id, version=1, raw={"code": "MEDX"}, today=date.today()
+    )
+    session.expire_all()
+    renamed = session.get(BudgetScenario, naming.id)
+    assert renamed.requirements == {"site:MEDX/T12": [2, 2], "site:LAV/T15": [1, 1]}
+    assert renamed.site_weights == {"MEDX": 5, "LAV": 2}
+    assert renamed.version == 2  # an edit begun before now conflicts instead of undoing it
+    assert session.get(BudgetScenario, other.id).version == 1  # names neither: untouched
+    update_equipment_type(session, kind.id, version=1, raw={"code": "T12X"})
+    session.expire_all()
+    renamed = session.get(BudgetScenario, naming.id)
+    assert renamed.requirements == {"site:MEDX/T12X": [2, 2], "site:LAV/T15": [1, 1]}
+    assert renamed.type_codes == ["T12X", "T15"]
+    events = session.execute(
+        select(AuditEvent).where(
+            AuditEvent.entity == "budget_scenario",
+            AuditEvent.entity_id == naming.id,
+            AuditEvent.action == "update",
+        )
+    ).scalars()
+    assert len(list(events)) == 2
+    # The scenario still saves: a change of its name alone is accepted.
+    scenarios.update_scenario(session, naming.id, version=3, name="Renamed")
+    assert session.get(BudgetScenario, naming.id).name == "Renamed"
