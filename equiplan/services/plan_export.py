@@ -18,6 +18,7 @@ from equiplan.services.plan_results import (
     budget_title,
     budget_use,
     carries_over,
+    option_label,
     solver_status_label,
     summary,
 )
@@ -123,8 +124,8 @@ def plan_workbook(run: Any) -> bytes:
         (
             e.item_id,
             e.agency_code,
-            e.chosen_option,
-            e.best_option,
+            option_label(e.chosen_option, e.chosen_kind),
+            option_label(e.best_option, e.best_kind),
             e.value_gain,
             e.extra_cost_total,
             ", ".join(f"{budget_title(t.budget)} {t.year}" for t in e.tight_budgets),

@@ -41,6 +41,17 @@ KIND_LABELS = {
 }
 
 
+def option_label(option_id: str | None, kind: str | None) -> str:
+    """An option in the reader's language: its kind, then its years ("replace 2028, 2040"
+    for "replace@2028+2040"); an option of no known kind as its id."""
+    if option_id is None:
+        return "—"
+    if kind not in KIND_LABELS:
+        return option_id
+    years = option_id.partition("@")[2].replace("+", ", ")
+    return f"{KIND_LABELS[kind]} {years}".strip()
+
+
 def solver_status_label(status: str) -> Any:
     """The solver's status (OPTIMAL, FEASIBLE...) in words, translated."""
     return SOLVER_STATUS_LABELS.get(status, status)

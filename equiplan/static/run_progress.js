@@ -17,8 +17,8 @@
   var url = root.getAttribute("data-run-status-url");
   var shownStatus = root.getAttribute("data-run-status");
   var locale = document.documentElement.lang || "lt";
-  var number = new Intl.NumberFormat(locale, { maximumFractionDigits: 3 });
-  var percent = new Intl.NumberFormat(locale, { style: "percent", maximumFractionDigits: 2 });
+  var number = new Intl.NumberFormat(locale, { minimumFractionDigits: 3, maximumFractionDigits: 3 });
+  var percent = new Intl.NumberFormat(locale, { style: "percent", minimumFractionDigits: 2, maximumFractionDigits: 2 });
 
   function field(name) {
     return root.querySelector('[data-run-field="' + name + '"]');

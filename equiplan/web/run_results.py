@@ -35,6 +35,7 @@ from equiplan.services.plan_results import (
     actions_by_year,
     budget_use,
     carries_over,
+    option_label,
     solver_status_label,
     summary,
 )
@@ -61,6 +62,7 @@ def _labels() -> dict[str, object]:
         "plan_kind_labels": KIND_LABELS,
         "plan_timing_labels": TIMING_LABELS,
         "solver_status_label": solver_status_label,
+        "option_label": option_label,
     }
 
 

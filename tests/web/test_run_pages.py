@@ -156,6 +156,7 @@ def test_the_results_page_shows_actions_budgets_availability_and_deferred_items(
     # EQ-WAIT is deferred: the tight 2027 total budget, and 8,600 € more would fund it.
     assert 'data-testid="deferred-table"' in html
     assert "EQ-WAIT" in html
+    assert "<td>keep</td><td>replace 2027</td>" in html  # options in words, not their ids
     assert "Total budget 2027" in html
     assert "€8,600.00" in html
     assert "An item is deferred when the plan gives it less value than its best option" in html
@@ -207,6 +208,7 @@ def test_the_plan_downloads_as_json_and_xlsx(
     assert actions[1][:3] == (2027, "EQ-OLD", "VSAT")
     deferred = list(book["Deferred"].iter_rows(values_only=True))
     assert deferred[1][0] == "EQ-WAIT"
+    assert deferred[1][2:4] == ("keep", "replace 2027")
     assert deferred[1][-1] == 8600
     assert deferred[1][6] == "Total budget 2027"
     spend = list(book["Spend"].iter_rows(values_only=True))
@@ -232,6 +234,10 @@ def test_the_xlsx_spend_sheet_shows_what_carry_over_makes_available(
     client.post("/locale", data={"locale": "lt", "csrf_token": csrf_token(client, "/runs")})
     book = load_workbook(io.BytesIO(client.get(f"/runs/{run.id}/plan.xlsx").data), read_only=True)
     assert list(book.worksheets[2].iter_rows(values_only=True))[1][0] == "Bendras biudžetas"
+    deferred = list(book.worksheets[4].iter_rows(values_only=True))
+    assert deferred[1][2:4] == ("palikti", "pakeisti 2027")
+    page = client.get(f"/runs/{run.id}/results").get_data(as_text=True)
+    assert "<td>palikti</td><td>pakeisti 2027</td>" in page
 
 
 def test_runs_are_compared_side_by_side(
@@ -265,6 +271,7 @@ def test_the_scenario_panel_lists_its_runs_and_offers_the_forms_to_planners(
         html = render_template("planning/_scenario_runs.html", scenario=scenario)
         assert 'data-testid="run-form"' in html
         assert f'href="/runs/{run.id}"' in html
+        assert "The 1 run of this scenario" in html  # not "All 1 runs"
         login_user(world.users["technician"])
         html = render_template("planning/_scenario_runs.html", scenario=scenario)
         assert 'data-testid="run-form"' not in html
