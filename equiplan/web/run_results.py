@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 import json
+from typing import Any
 
 from flask import Blueprint, Response, flash, redirect, render_template, request, send_file, url_for
 from flask_babel import get_locale, ngettext
@@ -32,6 +33,7 @@ from equiplan.services.plan_export import plan_document, plan_workbook, stored_r
 from equiplan.services.plan_results import (
     KIND_LABELS,
     TIMING_LABELS,
+    YearActions,
     actions_by_year,
     budget_use,
     carries_over,
@@ -66,28 +68,99 @@ def _labels() -> dict[str, object]:
     }
 
 
+class _Rows:
+    """The action and deferred-item tables of a plan, of one agency when ?agency= names one
+    of the plan's agencies (anything else is said beside the tables and left out)."""
+
+    def __init__(self, result: dict[str, Any], *, with_deferred: bool = True) -> None:
+        self.agencies = sorted({str(item["agency_code"]) for item in result["items"].values()})
+        self.errors: dict[str, str] = {}
+        agency = request.args.get("agency", "").strip() or None
+        if agency is not None and agency not in self.agencies:
+            choices = ", ".join(self.agencies)[:200]
+            self.errors["agency"] = _("Choose one of: %(choices)s.", choices=choices)
+            agency = None
+        self.agency = agency
+        self.years = [
+            YearActions(year.year, kept, sum(a.capex for a in kept))
+            for year in actions_by_year(result)
+            for kept in [[a for a in year.actions if agency in (None, a.agency_code)]]
+        ]
+        self.deferred = [
+            e
+            for e in (deferred_items(result) if with_deferred else [])
+            if agency in (None, e.agency_code)
+        ]
+
+
 @bp.route("/runs/<int:run_id>/results")
 @roles(*READERS)
 def results(run_id: int) -> Page:
-    """The plan of a finished run, with its charts and the deferred items."""
+    """The plan of a finished run, with its charts and the deferred items; the tables of one
+    agency with ?agency=."""
     session = get_session()
     run = runs.get_run(session, run_id, with_result=True)
     result = stored_result_of(run)
+    rows = _Rows(result)
     return render_template(
         "planning/run_results.html",
         run=run,
         scenario=result["scenario"],
         summary=summary(result),
-        years=actions_by_year(result),
+        years=rows.years,
+        rows=rows,
         budget_rows=budget_use(result),
         carry_over=carries_over(result),
-        deferred=deferred_items(result),
+        deferred=rows.deferred,
         row_limit=ROW_LIMIT,
         charts=[
             chart_view(spend_chart(result), _locale()),
             chart_view(availability_chart(result), _locale()),
         ],
-    ), 200
+    ), (400 if rows.errors else 200)
+
+
+@bp.route("/runs/<int:run_id>/results/<any(actions, deferred):part>")
+@roles(*READERS)
+def rows_page(run_id: int, part: str) -> Page:
+    """Every action of one year (?year=), or every deferred item, a page at a time, of one
+    agency with ?agency=: what the results page cuts to its first rows."""
+    run = runs.get_run(get_session(), run_id, with_result=True)
+    result = stored_result_of(run)
+    rows = _Rows(result, with_deferred=part == "deferred")
+    errors = dict(rows.errors)
+    numbers: dict[str, int | None] = {}
+    for name in ("year", "page"):
+        try:
+            numbers[name] = whole_number(request.args.get(name, ""))
+        except ValueError as error:
+            errors[name] = str(error)
+            numbers[name] = None
+    found: list[Any] = rows.deferred
+    year = None
+    if part == "actions":
+        by_year = {y.year: y for y in rows.years}
+        year = numbers["year"] if numbers["year"] in by_year else None
+        if year is None:
+            errors.setdefault("year", _("Choose one of the plan's years."))
+            year = min(by_year)
+        found = by_year[year].actions
+    pages = max(1, -(-len(found) // ROW_LIMIT))
+    page = min(numbers["page"] or 1, pages)
+    return render_template(
+        "planning/run_rows.html",
+        run=run,
+        scenario=result["scenario"],
+        part=part,
+        year=year,
+        years=[y.year for y in rows.years],
+        rows=rows,
+        shown=found[(page - 1) * ROW_LIMIT : page * ROW_LIMIT],
+        total=len(found),
+        page=page,
+        pages=pages,
+        errors=errors,
+    ), (400 if errors else 200)
 
 
 # `path`: inventory numbers may hold "/" (e.g. VSAT/2019/001).

@@ -16,7 +16,7 @@ from sqlmodel import Session
 
 from equiplan.models import BudgetScenario, OptimisationRun
 from tests.conftest import csrf_token, sign_in
-from tests.run_fixtures import make_finished_run, make_run, make_scenario
+from tests.run_fixtures import example_result, make_finished_run, make_run, make_scenario
 from tests.web.conftest import World
 
 
@@ -169,7 +169,6 @@ def test_the_results_page_shows_actions_budgets_availability_and_deferred_items(
 def test_an_item_whose_inventory_number_holds_a_slash_has_its_explanation_page(
     client: FlaskClient, world: World, session: Session
 ) -> None:
-    from tests.run_fixtures import example_result
 
     result = json.loads(json.dumps(example_result()).replace("EQ-OLD", "VSAT/2019/001"))
     run = make_finished_run(session, make_scenario(session), result=result)
@@ -219,7 +218,6 @@ def test_the_plan_downloads_as_json_and_xlsx(
 def test_the_xlsx_spend_sheet_shows_what_carry_over_makes_available(
     client: FlaskClient, world: World, session: Session
 ) -> None:
-    from tests.run_fixtures import example_result
 
     result = example_result()
     result["scenario"]["carry_over"] = True
@@ -334,7 +332,6 @@ def test_budget_factors_of_a_fine_sweep_keep_their_decimals(
 def test_a_baseline_that_breaks_a_budget_or_minimum_is_marked(
     client: FlaskClient, world: World, session: Session
 ) -> None:
-    from tests.run_fixtures import example_result
 
     result = example_result()
     result["plan"]["baselines"]["greedy"]["feasible"] = False
@@ -413,3 +410,57 @@ def test_the_runs_list_filters_sorts_and_comes_back_from_a_refused_comparison(
     # No comparison offered where fewer than two runs have results.
     only_queued = client.get(f"/runs?scenario_id={customs.id}").get_data(as_text=True)
     assert 'data-testid="compare-box"' not in only_queued
+
+
+def test_results_narrow_to_an_agency_and_list_every_row_a_page_at_a_time(
+    client: FlaskClient, world: World, session: Session
+) -> None:
+    run = make_finished_run(session, make_scenario(session))
+    sign_in(client, world.users["planner"])
+    mine = client.get(f"/runs/{run.id}/results?agency=VSAT").get_data(as_text=True)
+    assert 'data-testid="agency-filter"' in mine
+    assert f'href="/runs/{run.id}/items/EQ-OLD">' in mine  # VSAT's replacement
+    assert "EQ-WAIT" not in mine  # Customs' deferred item
+    theirs = client.get(f"/runs/{run.id}/results?agency=MUIT").get_data(as_text=True)
+    assert "EQ-WAIT" in theirs
+    assert f'href="/runs/{run.id}/items/EQ-OLD">' not in theirs
+    unknown = client.get(f"/runs/{run.id}/results?agency=XX")
+    assert unknown.status_code == 400
+    assert "Choose one of: MUIT, VSAT." in unknown.get_data(as_text=True)
+
+    actions = client.get(f"/runs/{run.id}/results/actions?year=2027&agency=VSAT")
+    assert actions.status_code == 200
+    page = actions.get_data(as_text=True)
+    assert "Actions of 2027" in page
+    assert 'data-testid="rows-count">1 action<' in page
+    assert f'href="/runs/{run.id}/items/EQ-OLD">' in page
+    deferred = client.get(f"/runs/{run.id}/results/deferred").get_data(as_text=True)
+    assert 'data-testid="rows-count">1 deferred item<' in deferred
+    assert "EQ-WAIT" in deferred
+    # A year not in the plan, or nonsense: said, and the first year shown.
+    wrong = client.get(f"/runs/{run.id}/results/actions?year=1999&page=x")
+    assert wrong.status_code == 400
+    text = wrong.get_data(as_text=True)
+    assert "Choose one of the plan&#39;s years." in text
+    assert "Actions of 2027" in text
+
+
+def test_a_long_year_is_paged(
+    client: FlaskClient, world: World, session: Session, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from equiplan.web import run_results
+
+    monkeypatch.setattr(run_results, "ROW_LIMIT", 1)
+    result = example_result()
+    twin = dict(result["items"]["EQ-OLD"])
+    result["items"]["EQ-OLD-2"] = twin
+    run = make_finished_run(session, make_scenario(session), result=result)
+    sign_in(client, world.users["planner"])
+    summary = client.get(f"/runs/{run.id}/results").get_data(as_text=True)
+    assert "The first 1 of 2 actions." in summary
+    assert f'href="/runs/{run.id}/results/actions?year=2027"' in summary
+    first = client.get(f"/runs/{run.id}/results/actions?year=2027").get_data(as_text=True)
+    second = client.get(f"/runs/{run.id}/results/actions?year=2027&page=9").get_data(as_text=True)
+    assert "Page 1 of 2" in first
+    assert "Page 2 of 2" in second  # past the last page: the last one
+    assert ('/items/EQ-OLD-2"' in first) != ('/items/EQ-OLD-2"' in second)
