@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import os
+import warnings
 from typing import Any
 
 from alembic import context
 from sqlalchemy import create_engine, pool
+from sqlalchemy.exc import SAWarning
 
 import equiplan.models  # noqa: F401  (registers every table)
 from equiplan.db import normalise_url
@@ -33,9 +35,18 @@ def _render_item(type_: str, obj: Any, autogen_context: Any) -> str | bool:
 
 
 def _include_name(name: str | None, type_: str, _parents: Any) -> bool:
-    # Trigram search indexes and other PostgreSQL-only expression indexes (`pgonly_*`) exist
-    # only in the migrations: leave them out of the comparison with the models.
-    return not (type_ == "index" and name is not None and name.startswith(("trgm_", "pgonly_")))
+    # Trigram search indexes, other PostgreSQL-only expression indexes (`pgonly_*`) and the
+    # indexes on lower(column) (`lower_*`) exist only in the migrations: leave them out of the
+    # comparison with the models.
+    prefixes = ("trgm_", "pgonly_", "lower_")
+    return not (type_ == "index" and name is not None and name.startswith(prefixes))
+
+
+# SQLite cannot reflect an index on an expression (lower(name)); it says so, and the index is
+# left out of the comparison anyway (above).
+warnings.filterwarnings(
+    "ignore", "Skipped unsupported reflection of expression-based index", SAWarning
+)
 
 
 def _configure(**kwargs: Any) -> None:

@@ -16,6 +16,8 @@ RUN_STATUSES = ("queued", "running", "done", "failed", "cancelled")
 
 class BudgetScenario(SQLModel, table=True):
     __tablename__ = "budget_scenario"
+    # Names are also unique ignoring case, by an index on lower(name) that only the migrations
+    # declare (0012: SQLite cannot reflect it for the model comparison).
     __table_args__ = (CheckConstraint("horizon_years BETWEEN 1 AND 30", name="horizon"),)
 
     id: int | None = Field(default=None, primary_key=True)

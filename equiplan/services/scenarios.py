@@ -45,6 +45,7 @@ DEFAULT_SORT = "name"
 ACTIVE_RUN_STATUSES = ("queued", "running")
 # The unique constraint on the scenario's name (models' naming convention, migration 0009).
 NAME_CONSTRAINT = "uq_budget_scenario_name"
+LOWER_NAME_INDEX = "lower_budget_scenario_name"  # unique ignoring case (migration 0012)
 
 
 def _conflict() -> Conflict:
@@ -181,10 +182,10 @@ def _commit_named(session: Session, name: str, scenario_id: int | None) -> None:
 
 
 def _is_name_clash(error: IntegrityError) -> bool:
-    """Whether the unique constraint on the name refused the row (PostgreSQL names the
-    constraint, SQLite the column)."""
+    """Whether the unique constraint or index on the name refused the row (PostgreSQL names
+    the constraint or index, SQLite the column or the index)."""
     text = str(error.orig)
-    return NAME_CONSTRAINT in text or "budget_scenario.name" in text
+    return any(name in text for name in (NAME_CONSTRAINT, LOWER_NAME_INDEX, "budget_scenario.name"))
 
 
 def scenario_problems(

@@ -82,3 +82,33 @@ def test_postgresql_searches_equipment_through_trigram_indexes(
                 assert name in plan, plan
     finally:
         engine.dispose()
+
+
+def test_scenario_names_that_clash_in_case_are_told_apart_before_the_index(
+    empty_database_url: str,
+) -> None:
+    # Only a race could have stored "Lanes" beside "LANES"; 0012 renames the later ones
+    # before it makes names unique ignoring case.
+    upgrade(empty_database_url, "0011")
+    engine = make_engine(empty_database_url)
+    insert = text(
+        "INSERT INTO budget_scenario (name, description, first_year, horizon_years, "
+        "inflation_pct, carry_over, budgets, requirements, agency_codes, type_codes, "
+        "site_weights, created_at, version) VALUES (:name, '', 2027, 1, 0, false, '{}', "
+        "'{}', '[]', '[]', '{}', CURRENT_TIMESTAMP, 1)"
+    )
+    try:
+        with engine.begin() as connection:
+            for name in ("Lanes", "LANES", "lanes (2)", "lanes"):
+                connection.execute(insert, {"name": name})
+        upgrade(empty_database_url)
+        with engine.begin() as connection:
+            names = [
+                n
+                for (n,) in connection.execute(text("SELECT name FROM budget_scenario ORDER BY id"))
+            ]
+            assert names == ["Lanes", "LANES (3)", "lanes (2)", "lanes (4)"]
+            with pytest.raises(DBAPIError), connection.begin_nested():
+                connection.execute(insert, {"name": "lAnEs"})
+    finally:
+        engine.dispose()

@@ -81,6 +81,13 @@ def test_a_name_taken_meanwhile_is_a_field_error_on_create(session: Session) -> 
     assert e.value.errors == {"name": "Another scenario has this name."}
 
 
+def test_a_name_taken_meanwhile_in_another_case_is_a_field_error_too(session: Session) -> None:
+    # Unique ignoring case in the database as well (migration 0012's index on lower(name)).
+    with _before_flush(session, _insert_rival_named("race")), pytest.raises(ValidationError) as e:
+        scenarios.create_scenario(session, **_fields(name="RACE"))
+    assert e.value.errors == {"name": "Another scenario has this name."}
+
+
 def test_a_name_taken_meanwhile_is_a_field_error_on_copy_and_update(session: Session) -> None:
     original = scenarios.create_scenario(session, **_fields())
     with (
