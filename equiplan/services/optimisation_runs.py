@@ -328,6 +328,8 @@ def request_cancel(session: Session, run_id: int) -> OptimisationRun:
 def cancel_sweep(session: Session, sweep_key: str) -> int:
     """Cancel every run of a budget sweep that has not ended (as request_cancel does for
     one); the number of runs cancelled or asked to stop. NotFound for an unknown sweep."""
+    if "\x00" in sweep_key:  # no key holds NUL; PostgreSQL would fail the query
+        raise NotFound("sweep")
     ids = list(
         session.scalars(
             select(OptimisationRun.id).where(OptimisationRun.sweep_key == sweep_key)  # type: ignore[arg-type]

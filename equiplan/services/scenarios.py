@@ -17,7 +17,7 @@ from datetime import date
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import ColumnElement, delete, func, select, update
+from sqlalchemy import ColumnElement, delete, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
@@ -153,7 +153,12 @@ INPUTS_LOCKED = _l(
 
 
 def _name_taken(session: Session, name: str, other_than: int | None) -> bool:
-    statement = select(BudgetScenario.id).where(func.lower(BudgetScenario.name) == name.lower())
+    # The database's lower() on both sides, as the unique index on lower(name) compares, and
+    # Python's on the new name (SQLite's lower() leaves letters beyond ASCII as they are).
+    stored = func.lower(BudgetScenario.name)
+    statement = select(BudgetScenario.id).where(
+        or_(stored == func.lower(name), stored == name.lower())
+    )
     if other_than is not None:
         statement = statement.where(BudgetScenario.id != other_than)
     return session.execute(statement.limit(1)).first() is not None
@@ -299,6 +304,11 @@ def _active_runs_refused() -> ValidationError:
     )
 
 
+def _ids(session: Session, column: Any, condition: Any) -> list[int]:
+    """The ids of the rows meeting `condition` (for statements that bypass the ORM)."""
+    return [int(i) for i in session.execute(select(column).where(condition)).scalars()]
+
+
 def delete_scenario(session: Session, scenario_id: int, *, version: Any) -> None:
     """Delete a scenario last read at `version`, with its finished runs; refused while a run
     of it is queued or running. Copies of it stay (they forget where they came from).
@@ -316,11 +326,7 @@ def delete_scenario(session: Session, scenario_id: int, *, version: Any) -> None
         raise _active_runs_refused()
     # In one statement, with one audit event: a sweep makes dozens of runs, each holding its
     # result (megabytes), which the ORM would load only to delete them one by one.
-    run_ids = list(
-        session.execute(
-            select(OptimisationRun.id).where(OptimisationRun.scenario_id == scenario_id)
-        ).scalars()
-    )
+    run_ids = _ids(session, OptimisationRun.id, OptimisationRun.scenario_id == scenario_id)
     if run_ids:
         session.execute(
             delete(OptimisationRun)
@@ -330,16 +336,12 @@ def delete_scenario(session: Session, scenario_id: int, *, version: Any) -> None
         audit.record_bulk_delete(
             session,
             OptimisationRun.__tablename__,
-            sorted(int(i) for i in run_ids if i is not None),
+            sorted(run_ids),
             {"scenario_id": scenario_id},
         )
     # Copies forget where they came from without a new version: nobody changed their inputs,
     # so somebody editing a copy meanwhile must not get a conflict.
-    copy_ids = list(
-        session.execute(
-            select(BudgetScenario.id).where(BudgetScenario.copied_from_id == scenario_id)
-        ).scalars()
-    )
+    copy_ids = _ids(session, BudgetScenario.id, BudgetScenario.copied_from_id == scenario_id)
     if copy_ids:
         session.execute(
             update(BudgetScenario)
@@ -351,7 +353,7 @@ def delete_scenario(session: Session, scenario_id: int, *, version: Any) -> None
             audit.record_update_outside_orm(
                 session,
                 BudgetScenario.__tablename__,
-                int(copy_id),  # type: ignore[arg-type]
+                copy_id,
                 {"copied_from_id": [scenario_id, None]},
             )
     # The models declare no relationships, so the flush order is ours to set: what refers to

@@ -19,6 +19,7 @@
   var locale = document.documentElement.lang || "lt";
   var number = new Intl.NumberFormat(locale, { minimumFractionDigits: 3, maximumFractionDigits: 3 });
   var percent = new Intl.NumberFormat(locale, { style: "percent", minimumFractionDigits: 2, maximumFractionDigits: 2 });
+  var wholePercent = new Intl.NumberFormat(locale, { style: "percent", maximumFractionDigits: 0 });
 
   function field(name) {
     return root.querySelector('[data-run-field="' + name + '"]');
@@ -35,7 +36,7 @@
     var bar = field("progress");
     if (bar) {
       bar.value = run.progress;
-      bar.textContent = percent.format(run.progress);
+      bar.textContent = wholePercent.format(run.progress);
     }
     show("objective", run.objective, number);
     show("bound", run.bound, number);

@@ -164,6 +164,10 @@ def _requirements(text: str, horizon: int | None, errors: dict[str, str]) -> dic
                 _l("Write each minimum as SITE/TYPE: number, e.g. MED/RPM: 3.8.")
             )
             continue
+        if SITE_PREFIX + key in requirements:
+            # A second line for the same site and type would silently replace the first.
+            errors["requirements"] = str(_l("%(key)s is given twice.", key=key[:60]))
+            continue
         requirements[SITE_PREFIX + key] = _yearly(_split(values), horizon)
     return requirements
 
@@ -173,6 +177,9 @@ def _weights(text: str, errors: dict[str, str]) -> dict[str, str]:
     for site, weight in _lines(text):
         if not weight:
             errors["site_weights"] = str(_l("Write each weight as SITE: number, e.g. MED: 5."))
+            continue
+        if site in weights:
+            errors["site_weights"] = str(_l("%(key)s is given twice.", key=site[:60]))
             continue
         weights[site] = weight
     return weights

@@ -21,26 +21,33 @@ branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 INDEX = "lower_budget_scenario_name"
+MAX_NAME = 200  # the column's length
 
 
 def upgrade() -> None:
     connection = op.get_bind()
+
+    def lowered(name: str) -> str:
+        # The database's lower(), as the index will apply it (SQLite's is ASCII only).
+        return str(connection.execute(sa.text("SELECT lower(:name)"), {"name": name}).scalar())
+
     rows = connection.execute(
-        sa.text("SELECT id, name FROM budget_scenario ORDER BY id")
+        sa.text("SELECT id, name, lower(name) FROM budget_scenario ORDER BY id")
     ).fetchall()
-    taken = {str(name).lower() for _, name in rows}
+    taken = {str(key) for _, _, key in rows}
     seen: set[str] = set()
-    for scenario_id, name in rows:
-        key = str(name).lower()
+    for scenario_id, name, key in rows:
         if key not in seen:
-            seen.add(key)
+            seen.add(str(key))
             continue
         number = 2
-        while f"{name} ({number})".lower() in taken:
+        while True:
+            suffix = f" ({number})"
+            renamed = str(name)[: MAX_NAME - len(suffix)] + suffix
+            if lowered(renamed) not in taken:
+                break
             number += 1
-        renamed = f"{name} ({number})"
-        taken.add(renamed.lower())
-        seen.add(renamed.lower())
+        taken.add(lowered(renamed))
         connection.execute(
             sa.text("UPDATE budget_scenario SET name = :name WHERE id = :id"),
             {"name": renamed, "id": scenario_id},

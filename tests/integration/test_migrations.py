@@ -99,7 +99,7 @@ def test_scenario_names_that_clash_in_case_are_told_apart_before_the_index(
     )
     try:
         with engine.begin() as connection:
-            for name in ("Lanes", "LANES", "lanes (2)", "lanes"):
+            for name in ("Lanes", "LANES", "lanes (2)", "lanes", "L" * 200, "l" * 200):
                 connection.execute(insert, {"name": name})
         upgrade(empty_database_url)
         with engine.begin() as connection:
@@ -107,7 +107,15 @@ def test_scenario_names_that_clash_in_case_are_told_apart_before_the_index(
                 n
                 for (n,) in connection.execute(text("SELECT name FROM budget_scenario ORDER BY id"))
             ]
-            assert names == ["Lanes", "LANES (3)", "lanes (2)", "lanes (4)"]
+            # Cut to the column's 200 characters where the number would not fit.
+            assert names == [
+                "Lanes",
+                "LANES (3)",
+                "lanes (2)",
+                "lanes (4)",
+                "L" * 200,
+                "l" * 196 + " (2)",
+            ]
             with pytest.raises(DBAPIError), connection.begin_nested():
                 connection.execute(insert, {"name": "lAnEs"})
     finally:

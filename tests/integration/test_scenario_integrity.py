@@ -249,6 +249,8 @@ def test_nul_in_a_search_or_sweep_key_finds_nothing_instead_of_failing(
     assert optimisation_runs.list_runs(session, sweep_key="\x00").total == 0
     with pytest.raises(NotFound):
         optimisation_runs.sweep_runs(session, "k\x00")
+    with pytest.raises(NotFound):
+        optimisation_runs.cancel_sweep(session, "k\x00")
     found = list_equipment(
         session, Scope.everything(), EquipmentQuery(search="\x00"), date(2026, 11, 21)
     )

@@ -53,7 +53,7 @@ def test_bad_input_is_shown_next_to_each_field(client: FlaskClient, world: World
         status="in_service",
         condition="good",
         funding_source="national",
-        acquisition_cost_eur="12,345",
+        acquisition_cost_eur="12.345",
         commissioned_on="01/02/2026",
     )
     response = client.post("/equipment/new", data=data)

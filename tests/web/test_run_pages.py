@@ -389,6 +389,9 @@ def test_the_runs_list_filters_sorts_and_comes_back_from_a_refused_comparison(
     assert listed("?sort=objective&desc=1") == [high.id, low.id, queued.id]
     filtered = client.get(f"/runs?scenario_id={border.id}").get_data(as_text=True)
     assert "Optimisation runs of Border" in filtered
+    # The sorted column says so on its header, where screen readers look.
+    assert '<th scope="col" aria-sort="descending"><a href="/runs?' in filtered
+    assert filtered.count("aria-sort") == 1
     assert 'href="/runs">Clear filters</a>' in filtered
     # An unknown status is said, and left out.
     wrong = client.get("/runs?status=lost")

@@ -217,6 +217,7 @@ def test_list_search_sort_and_paging(client: FlaskClient, world: World, session:
     assert 'href="/scenarios/new"' not in first  # technicians read only
     last = client.get("/scenarios?sort=name&desc=1").get_data(as_text=True)
     assert last.index("Plan 29") < last.index("Plan 28")
+    assert '<th scope="col" aria-sort="descending"><a href="/scenarios?sort=name">' in last
     # Nonsense in the URL shows a list, not an error.
     assert client.get("/scenarios?page=99999999999999999999&sort=nope").status_code == 200
     # Past the last page: the last page, not "No scenarios yet".
@@ -429,3 +430,17 @@ def test_the_delete_page_says_up_front_that_an_active_run_blocks_it(
     page = client.get(f"/scenarios/{scenario.id}/delete").get_data(as_text=True)
     assert 'data-testid="delete-blocked"' not in page
     assert '<button type="submit" class="btn btn-danger">' in page
+
+
+def test_a_site_given_twice_is_an_error_not_a_silent_replacement(
+    client: FlaskClient, world: World, session: Session
+) -> None:
+    sign_in(client, world.users["planner"])
+    _make_type(session)
+    twice = _form(requirements="MED/RPMW: 1\nMED/RPMW: 2", site_weights="MED: 5\nMED: 1")
+    response = _post(client, "/scenarios/new", twice)
+    assert response.status_code == 400
+    page = response.get_data(as_text=True)
+    assert "MED/RPMW is given twice." in page
+    assert "MED is given twice." in page
+    assert _scenarios(session) == []

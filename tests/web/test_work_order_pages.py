@@ -164,7 +164,7 @@ def test_bad_input_is_explained_next_to_the_field_and_nothing_is_written(
             "result": "",
             "downtime_end": "",
             "failure_code": "",
-            "parts_cost": "12,345",
+            "parts_cost": "12.345",
             "external_cost": "lots",
             "labour_hours": "-2",
         },
@@ -180,7 +180,7 @@ def test_bad_input_is_explained_next_to_the_field_and_nothing_is_written(
         "Enter zero or more.",
     ):
         assert _field_error(html, message), message
-    assert 'value="12,345"' in html
+    assert 'value="12.345"' in html
     [stored] = _orders(session, world.vsat_item)
     assert (stored.status, stored.version) == ("open", 1)
 
