@@ -62,6 +62,9 @@ ROUTES: dict[str, Route] = {
         "POST", lambda w: f"/runs/{_queued(w).id}/cancel", RUN_WRITERS, form=lambda w: {}
     ),
     "run_results.results": Route("GET", lambda w: f"/runs/{_finished(w).id}/results", RUN_READERS),
+    "run_results.rows_page": Route(
+        "GET", lambda w: f"/runs/{_finished(w).id}/results/actions?year=2027", RUN_READERS
+    ),
     "run_results.item": Route(
         "GET", lambda w: f"/runs/{_finished(w).id}/items/EQ-WAIT", RUN_READERS
     ),
