@@ -51,6 +51,9 @@ bp = Blueprint("run_results", __name__)
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 # Rows per table on the results page; a fleet's plan can hold thousands (the XLSX has all).
 ROW_LIMIT = 200
+# A sweep's page reloads itself this often while some of its runs are queued or running (a
+# plain meta refresh: no script, and the points appear as the runs end).
+SWEEP_REFRESH_SECONDS = 15
 Page = tuple[str, int]
 
 
@@ -241,6 +244,7 @@ def _sweep_page(sweep_key: str, problems: list[str], status: int) -> Page:
         runs=found,
         figure=chart_view(sweep_chart(points), _locale()),
         running=any(run.status in ("queued", "running") for run in found),
+        sweep_refresh_seconds=SWEEP_REFRESH_SECONDS,
         cancel_form=CancelRunForm(),
         problems=problems,
     ), status

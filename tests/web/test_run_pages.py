@@ -103,6 +103,8 @@ def test_a_sweep_queues_runs_and_shows_its_page(
     assert [r.budget_factor for r in runs] == [0.6, 0.8, 1.0, 1.2, 1.4]
     page = client.get(response.headers["Location"]).get_data(as_text=True)
     assert "Some runs of this sweep are still queued or running" in page
+    assert "reloads itself every 15 seconds" in page
+    assert '<meta http-equiv="refresh" content="15">' in page  # no script needed
     assert page.count('data-status="queued"') == 5
 
 
@@ -308,6 +310,7 @@ def test_a_finished_sweep_draws_budget_against_availability(
     html = client.get("/runs/sweeps/s1").get_data(as_text=True)
     assert 'data-testid="chart-sweep"' in html
     assert "Some runs of this sweep are still queued" not in html
+    assert 'http-equiv="refresh"' not in html  # every run has ended: the page stays still
     table = html.split('data-testid="chart-sweep-table"')[1].split("</table>")[0]
     assert table.count("<tr>") == 1 + 3  # the header and one row per finished run
     assert client.get("/runs/sweeps/nope").status_code == 404
