@@ -141,14 +141,14 @@ def explain(
     )
 
 
-def deferred_items(result: Mapping[str, Any]) -> list[Explanation]:
+def deferred_items(result: Mapping[str, Any], agency: str | None = None) -> list[Explanation]:
     """The items deferred for lack of budget (or held back by a requirement), the largest
-    value gain first."""
+    value gain first; of one agency's items when `agency` is given."""
     uses = all_budget_rows(result)
     found = [
         explain(result, item_id, uses)
         for item_id, item in result["items"].items()
-        if "best" in item
+        if "best" in item and agency in (None, item["agency_code"])
     ]
     deferred = [e for e in found if e.deferred]
     return sorted(deferred, key=lambda e: (-e.value_gain, e.item_id))

@@ -228,8 +228,14 @@ class YearActions:
     capex: float
 
 
-def actions_by_year(result: Mapping[str, Any]) -> list[YearActions]:
-    """The plan's actions grouped by year, with their capex and timing against design life.
+def plan_agencies(result: Mapping[str, Any]) -> list[str]:
+    """The codes of the agencies whose items the plan holds, sorted."""
+    return sorted({str(item["agency_code"]) for item in result["items"].values()})
+
+
+def actions_by_year(result: Mapping[str, Any], agency: str | None = None) -> list[YearActions]:
+    """The plan's actions grouped by year (of one agency's items when `agency` is given),
+    with their capex and timing against design life.
 
     Design life ends at commissioning + design life (commissioning = first year − age at the
     start); a second replacement is due a design life after the first.
@@ -238,6 +244,8 @@ def actions_by_year(result: Mapping[str, Any]) -> list[YearActions]:
     first_year = periods[0]
     by_year: dict[int, list[Action]] = {year: [] for year in periods}
     for item_id, item in result["items"].items():
+        if agency is not None and item["agency_code"] != agency:
+            continue
         option = item["chosen"]
         due = first_year - item["age_at_start"] + item["design_life_years"]
         for year in option["action_years"]:

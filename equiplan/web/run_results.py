@@ -20,6 +20,7 @@ from equiplan.db import get_session
 from equiplan.services import optimisation_runs as runs
 from equiplan.services.errors import NotFound, ValidationError
 from equiplan.services.input_fields import whole_number
+from equiplan.services.paging import Page as Rows
 from equiplan.services.plan_charts import availability_chart, spend_chart
 from equiplan.services.plan_comparison import (
     MAX_COMPARED,
@@ -33,11 +34,11 @@ from equiplan.services.plan_export import plan_document, plan_workbook, stored_r
 from equiplan.services.plan_results import (
     KIND_LABELS,
     TIMING_LABELS,
-    YearActions,
     actions_by_year,
     budget_use,
     carries_over,
     option_label,
+    plan_agencies,
     solver_status_label,
     summary,
 )
@@ -76,7 +77,7 @@ class _Rows:
     of the plan's agencies (anything else is said beside the tables and left out)."""
 
     def __init__(self, result: dict[str, Any], *, with_deferred: bool = True) -> None:
-        self.agencies = sorted({str(item["agency_code"]) for item in result["items"].values()})
+        self.agencies = plan_agencies(result)
         self.errors: dict[str, str] = {}
         agency = request.args.get("agency", "").strip() or None
         if agency is not None and agency not in self.agencies:
@@ -84,16 +85,8 @@ class _Rows:
             self.errors["agency"] = _("Choose one of: %(choices)s.", choices=choices)
             agency = None
         self.agency = agency
-        self.years = [
-            YearActions(year.year, kept, sum(a.capex for a in kept))
-            for year in actions_by_year(result)
-            for kept in [[a for a in year.actions if agency in (None, a.agency_code)]]
-        ]
-        self.deferred = [
-            e
-            for e in (deferred_items(result) if with_deferred else [])
-            if agency in (None, e.agency_code)
-        ]
+        self.years = actions_by_year(result, agency)
+        self.deferred = deferred_items(result, agency) if with_deferred else []
 
 
 @bp.route("/runs/<int:run_id>/results")
@@ -148,8 +141,6 @@ def rows_page(run_id: int, part: str) -> Page:
             errors.setdefault("year", _("Choose one of the plan's years."))
             year = min(by_year)
         found = by_year[year].actions
-    pages = max(1, -(-len(found) // ROW_LIMIT))
-    page = min(numbers["page"] or 1, pages)
     return render_template(
         "planning/run_rows.html",
         run=run,
@@ -158,10 +149,7 @@ def rows_page(run_id: int, part: str) -> Page:
         year=year,
         years=[y.year for y in rows.years],
         rows=rows,
-        shown=found[(page - 1) * ROW_LIMIT : page * ROW_LIMIT],
-        total=len(found),
-        page=page,
-        pages=pages,
+        found=Rows.of(found, numbers["page"] or 1, ROW_LIMIT),
         errors=errors,
     ), (400 if errors else 200)
 

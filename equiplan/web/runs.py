@@ -9,6 +9,7 @@ the share of the time limit used, the best plan's value so far, the proven bound
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from functools import partial
 from typing import Any
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
@@ -24,6 +25,7 @@ from equiplan.models.planning import RUN_STATUSES
 from equiplan.services import optimisation_runs as service
 from equiplan.services.errors import Conflict, ValidationError
 from equiplan.services.input_fields import whole_number
+from equiplan.services.paging import page_or_last
 from equiplan.services.run_errors import error_text
 from equiplan.web.policy import roles
 from equiplan.web.run_forms import (
@@ -163,11 +165,18 @@ def runs_page(
     sort = choice("sort", service.RUN_SORTS) or service.DEFAULT_RUN_SORT
     descending = args.get("desc", "1" if sort == service.DEFAULT_RUN_SORT else "") == "1"
     session = get_session()
-    query = {"scenario_id": scenario_id, "status": run_status, "sort": sort}
-    query["descending"] = descending
-    found = service.list_runs(session, **query, page=page, per_page=50)
-    if not found.items and found.total:  # past the last page: show the last one
-        found = service.list_runs(session, **query, page=found.pages, per_page=50)
+    found = page_or_last(
+        partial(
+            service.list_runs,
+            session,
+            scenario_id=scenario_id,
+            status=run_status,
+            sort=sort,
+            descending=descending,
+            per_page=50,
+        ),
+        page,
+    )
     scenarios = service.scenario_choices(session)
     return render_template(
         "planning/run_list.html",

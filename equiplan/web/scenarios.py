@@ -10,6 +10,7 @@ in any failing case.
 from __future__ import annotations
 
 import re
+from functools import partial
 from typing import Any
 
 from flask import (
@@ -34,6 +35,7 @@ from equiplan.models import BudgetScenario
 from equiplan.services import scenarios as service
 from equiplan.services.clock import local_today
 from equiplan.services.errors import Conflict, ValidationError
+from equiplan.services.paging import page_or_last
 from equiplan.services.plan_generation import document_chunks
 from equiplan.web.policy import roles
 from equiplan.web.scenario_forms import (
@@ -81,10 +83,17 @@ def index() -> str:
         page = min(max(int(request.args.get("page", "1")), 1), MAX_PAGE)
     except ValueError:
         page = 1
-    query = {"search": search, "sort": sort, "descending": descending, "per_page": PER_PAGE}
-    found = service.list_scenarios(get_session(), **query, page=page)
-    if not found.items and found.total:  # past the last page: show the last one
-        found = service.list_scenarios(get_session(), **query, page=found.pages)
+    found = page_or_last(
+        partial(
+            service.list_scenarios,
+            get_session(),
+            search=search,
+            sort=sort,
+            descending=descending,
+            per_page=PER_PAGE,
+        ),
+        page,
+    )
     return render_template(
         "planning/scenario_list.html",
         found=found,
