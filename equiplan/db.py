@@ -19,6 +19,9 @@ from sqlmodel import Session
 
 from equiplan.resources import resource_path
 
+# The execution option that begin_read_only sets on a session's connection.
+READ_ONLY_OPTION = "equiplan_read_only"
+
 
 def normalise_url(url: str) -> str:
     """Accept the usual `postgresql://` spelling and use the psycopg 3 driver for it."""
@@ -64,8 +67,21 @@ def _configure_sqlite(engine: Engine) -> None:
     def _on_begin(connection: Connection) -> None:
         # IMMEDIATE takes the write lock up front: a transaction that read first and then
         # writes would otherwise fail at once ("database is locked") whenever another
-        # connection committed in between, which busy_timeout cannot help with.
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        # connection committed in between, which busy_timeout cannot help with. A transaction
+        # declared read-only (begin_read_only) takes no lock: in WAL mode it reads a snapshot.
+        if connection.get_execution_options().get(READ_ONLY_OPTION):
+            connection.exec_driver_sql("BEGIN DEFERRED")
+        else:
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def begin_read_only(session: Session) -> None:
+    """Start the session's next transaction as one that only reads: on SQLite it then does not
+    take the write lock (it would block every other writer and request until it ends). Call
+    it with no transaction open (with one open it changes nothing); the transaction must not
+    write. No effect on PostgreSQL."""
+    if not session.in_transaction():
+        session.connection(execution_options={READ_ONLY_OPTION: True})
 
 
 class Database:

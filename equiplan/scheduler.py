@@ -98,8 +98,12 @@ def status_refresh(session: Session, app: Flask, now: datetime) -> str:
 
 
 def queued_work(session: Session, app: Flask, now: datetime) -> str:
-    """Fail orphaned long-running work and start the next queued run."""
-    return str(pick_up_queued_work(session, now))
+    """Fail orphaned long-running work and start the next queued run.
+
+    Always at the real moment, whatever `now` a manual `--once --now` gives: heartbeats are
+    real times, so a moment ahead would fail live runs as orphaned, and one behind would claim
+    a run with a heartbeat already stale."""
+    return str(pick_up_queued_work(session, utcnow()))
 
 
 @dataclass(frozen=True)

@@ -30,25 +30,35 @@ ORPHANED_AFTER = HEARTBEAT_EVERY * 4
 
 RunRunner = Callable[[Session, OptimisationRun, datetime], None]
 _RUNNERS: dict[str, RunRunner] = {}
-# Set while the process that runs the jobs is stopping (scheduler.py): a running solve stops
-# at its next check and its run ends "failed" (interrupted), instead of holding the shutdown
-# up to its whole time limit.
-_STOPPING = threading.Event()
+# The current term of work: set while the process that runs the jobs is stopping
+# (scheduler.py), so that a running solve stops at its next check and its run ends "failed"
+# (interrupted), instead of holding the shutdown up to its whole time limit. A job keeps the
+# term it started in (work_term): when a scheduler loses and at once retakes the leadership, the
+# new term starts unset while the old term's solve still sees its own term stopped.
+_TERM = threading.Event()
 
 
 def stop_running_work() -> None:
     """Ask the work running in this process to stop soon (the process is shutting down)."""
-    _STOPPING.set()
+    _TERM.set()
 
 
 def allow_work() -> None:
-    """Let work run again (a scheduler starts, or takes over as leader)."""
-    _STOPPING.clear()
+    """Let new work run (a scheduler starts, or takes over as leader). Work started in an
+    earlier, stopped term stays stopped."""
+    global _TERM
+    if _TERM.is_set():
+        _TERM = threading.Event()
+
+
+def work_term() -> threading.Event:
+    """The current term's stop flag, for a job to keep while it runs."""
+    return _TERM
 
 
 def stopping() -> bool:
-    """True while this process is shutting down its jobs."""
-    return _STOPPING.is_set()
+    """True while this process is shutting down its jobs (the current term is stopped)."""
+    return _TERM.is_set()
 
 
 def register_runner(kind: str, runner: RunRunner) -> None:
@@ -91,13 +101,15 @@ def fail_orphaned_runs(session: Session, now: datetime) -> int:
 
 
 def pick_up_queued_work(session: Session, now: datetime) -> PickupReport:
-    """Fail orphaned runs, then claim and execute the oldest queued run if a runner exists."""
+    """Fail orphaned runs, then claim and execute the oldest queued run if a runner exists.
+
+    Claims nothing while the process is stopping: the run would only end "interrupted"."""
     orphaned = fail_orphaned_runs(session, now)
     runner = _RUNNERS.get("optimisation")
     waiting_query = (
         select(func.count()).select_from(OptimisationRun).where(OptimisationRun.status == "queued")
     )
-    if runner is None:
+    if runner is None or stopping():
         waiting = session.scalar(waiting_query) or 0
         session.rollback()
         return PickupReport(orphaned, 0, waiting)

@@ -12,15 +12,18 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
+from flask import current_app, has_app_context
 from sqlalchemy import select, update
 from sqlmodel import Session
 
+from equiplan.db import begin_read_only
 from equiplan.models import OptimisationRun, utcnow
 from equiplan.services import run_errors
-from equiplan.services.background_work import stopping
+from equiplan.services.background_work import work_term
+from equiplan.services.clock import local_today
 from equiplan.services.errors import ServiceError, ValidationError
 from equiplan.services.optimisation_runs import get_scenario
 from equiplan.services.plan_summary import result_summary
@@ -30,6 +33,7 @@ from equiplan.services.run_progress import RunMonitor
 log = logging.getLogger(__name__)
 
 MAX_ERROR_LENGTH = 2000
+DEFAULT_TIMEZONE = "Europe/Vilnius"  # the app's default (config TIMEZONE), outside an app
 
 
 def _new_session_like(session: Session) -> Callable[[], Session]:
@@ -111,14 +115,22 @@ def execute_run(session: Session, run: OptimisationRun, now: datetime) -> None:
         reason = RunError(run_errors.UNEXPECTED, {"kind": type(error).__name__})
         _finish(session, run_id, "failed", error=reason)
         return
-    _finish(
-        session,
-        run_id,
-        outcome.status,
-        error=outcome.error,
-        result=outcome.result,
-        figures=outcome.figures,
-    )
+    try:
+        _finish(
+            session,
+            run_id,
+            outcome.status,
+            error=outcome.error,
+            result=outcome.result,
+            figures=outcome.figures,
+        )
+    except Exception as error:
+        # Storing the outcome failed (e.g. the database went away at commit): end the run
+        # "failed" with the reason now, not "orphaned" minutes later.
+        log.exception("optimisation run %s: storing its outcome failed", run_id)
+        session.rollback()
+        reason = RunError(run_errors.UNEXPECTED, {"kind": type(error).__name__})
+        _finish(session, run_id, "failed", error=reason)
 
 
 @dataclass(frozen=True)
@@ -136,9 +148,13 @@ def _solve_run(session: Session, run: OptimisationRun, now: datetime) -> _Outcom
     from equiplan.services.plan_generation import build_portfolio
     from equiplan.services.plan_results import stored_result
 
+    term = work_term()  # a stop of this term (shutdown, lost leadership) interrupts the run
+    # The build only reads: on SQLite it must not hold the write lock that every other
+    # request needs for the seconds a large fleet takes (begin_read_only).
+    begin_read_only(session)
     scenario = get_scenario(session, run.scenario_id)
     generated = build_portfolio(
-        session, scenario, budget_factor=run.budget_factor, today=now.date()
+        session, scenario, budget_factor=run.budget_factor, today=planning_date(now)
     )
     try:
         portfolio = parse_portfolio(generated.document)
@@ -157,7 +173,7 @@ def _solve_run(session: Session, run: OptimisationRun, now: datetime) -> _Outcom
     session.commit()
     run_id, time_limit, workers, seed = settings
     assert run_id is not None
-    with RunMonitor(_new_session_like(session), run_id, time_limit) as monitor:
+    with RunMonitor(_new_session_like(session), run_id, time_limit, term=term) as monitor:
         plan = solve(
             portfolio,
             time_limit=time_limit,
@@ -172,12 +188,19 @@ def _solve_run(session: Session, run: OptimisationRun, now: datetime) -> _Outcom
     status, error = run_ending(
         plan_json,
         cancelled=monitor.cancel_seen and stopped,
-        interrupted=stopped and stopping(),
+        interrupted=stopped and monitor.interrupted,
     )
     if status in ("done", "cancelled") and _has_plan(plan_json):
         result = stored_result(generated, plan_json, scenario_facts, run.budget_factor)
         return _Outcome(status, result, figures)
     return _Outcome(status, None, figures, error)
+
+
+def planning_date(now: datetime) -> date:
+    """The date a run plans from: today in the app's time zone (as the scenario page's
+    portfolio export), not the UTC date, which is yesterday's until 02:00 or 03:00 in Vilnius."""
+    timezone = current_app.config["TIMEZONE"] if has_app_context() else DEFAULT_TIMEZONE
+    return local_today(timezone, now)
 
 
 def _has_plan(plan_json: Mapping[str, Any]) -> bool:

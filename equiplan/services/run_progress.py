@@ -7,7 +7,7 @@ goes on and the orphan check (background_work.fail_orphaned_runs) sees a live pr
 same beat reads `cancel_requested`; the solver's `should_stop` only looks at the flags it left.
 The solver also stops when a beat finds the run no longer "running" (the orphan check ended
 it: its outcome would not be recorded) and when the process is shutting down
-(background_work.stopping).
+(the term of work it started in: background_work.work_term).
 
 The writes are plain UPDATE statements: progress and heartbeats are book-keeping, not changes
 worth an audit event each second (the status changes of the run are audited by the runner).
@@ -28,7 +28,7 @@ from sqlalchemy import select, update
 from sqlmodel import Session
 
 from equiplan.models import OptimisationRun, utcnow
-from equiplan.services.background_work import fail_orphaned_runs, stopping
+from equiplan.services.background_work import fail_orphaned_runs, work_term
 
 log = logging.getLogger(__name__)
 
@@ -83,6 +83,7 @@ class RunMonitor:
         *,
         beat_every: float = BEAT_EVERY_SECONDS,
         orphan_check_every: float = ORPHAN_CHECK_EVERY_SECONDS,
+        term: threading.Event | None = None,
     ) -> None:
         self._open_session = open_session
         self._orphan_check_every = orphan_check_every
@@ -97,6 +98,8 @@ class RunMonitor:
         self._gone = threading.Event()  # the run is no longer "running" (ended by another)
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
+        # The scheduler's term of work this run started in (background_work.work_term).
+        self._term = term if term is not None else work_term()
 
     # --- what the solver calls (from its own threads) -------------------------------------
 
@@ -107,11 +110,17 @@ class RunMonitor:
     def should_stop(self) -> bool:
         """True once a planner asked to cancel or the run was ended by another (as of the
         last beat), or while the process shuts down."""
-        return self._cancel.is_set() or self._gone.is_set() or stopping()
+        return self._cancel.is_set() or self._gone.is_set() or self._term.is_set()
 
     @property
     def cancel_seen(self) -> bool:
         return self._cancel.is_set()
+
+    @property
+    def interrupted(self) -> bool:
+        """The process stopped the term of work this run started in (shutdown, or a lost
+        leadership), even if a new term has started since."""
+        return self._term.is_set()
 
     @property
     def ended_elsewhere(self) -> bool:
