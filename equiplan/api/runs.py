@@ -26,6 +26,7 @@ from equiplan.models.planning import RUN_STATUSES
 from equiplan.services import optimisation_runs as service
 from equiplan.services import run_errors
 from equiplan.services.plan_export import plan_document
+from equiplan.services.result_views import result_view
 from equiplan.web.policy import roles
 
 WRITERS = (Role.ADMIN, Role.PLANNER)
@@ -169,7 +170,8 @@ def cancel_run(run_id: int) -> dict[str, Any]:
 @bp.get("/runs/<int:run_id>/plan")
 @roles(*CENTRE_ROLES)
 def get_run_plan(run_id: int) -> Response:
-    return jsonify(plan_document(service.get_run(get_session(), run_id, with_result=True)))
+    session = get_session()
+    return jsonify(plan_document(result_view(session, service.get_run(session, run_id))))
 
 
 def _path_parameter(name: str) -> dict[str, Any]:

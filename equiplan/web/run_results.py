@@ -30,7 +30,7 @@ from equiplan.services.plan_comparison import (
     sweep_points,
 )
 from equiplan.services.plan_explanations import deferred_items, explain
-from equiplan.services.plan_export import plan_document, plan_workbook, stored_result_of
+from equiplan.services.plan_export import plan_document, plan_workbook
 from equiplan.services.plan_results import (
     KIND_LABELS,
     TIMING_LABELS,
@@ -42,6 +42,7 @@ from equiplan.services.plan_results import (
     solver_status_label,
     summary,
 )
+from equiplan.services.result_views import ResultView, result_view
 from equiplan.web.chart_figures import chart_view
 from equiplan.web.policy import roles
 from equiplan.web.run_forms import CancelRunForm
@@ -76,8 +77,9 @@ class _Rows:
     """The action and deferred-item tables of a plan, of one agency when ?agency= names one
     of the plan's agencies (anything else is said beside the tables and left out)."""
 
-    def __init__(self, result: dict[str, Any], *, with_deferred: bool = True) -> None:
-        self.agencies = plan_agencies(result)
+    def __init__(self, view: ResultView, *, with_deferred: bool = True) -> None:
+        result = view.result
+        self.agencies = view.derived("agencies", lambda: plan_agencies(result))
         self.errors: dict[str, str] = {}
         agency = request.args.get("agency", "").strip() or None
         if agency is not None and agency not in self.agencies:
@@ -85,8 +87,12 @@ class _Rows:
             self.errors["agency"] = _("Choose one of: %(choices)s.", choices=choices)
             agency = None
         self.agency = agency
-        self.years = actions_by_year(result, agency)
-        self.deferred = deferred_items(result, agency) if with_deferred else []
+        self.years = view.derived(("years", agency), lambda: actions_by_year(result, agency))
+        self.deferred = (
+            view.derived(("deferred", agency), lambda: deferred_items(result, agency))
+            if with_deferred
+            else []
+        )
 
 
 @bp.route("/runs/<int:run_id>/results")
@@ -95,9 +101,10 @@ def results(run_id: int) -> Page:
     """The plan of a finished run, with its charts and the deferred items; the tables of one
     agency with ?agency=."""
     session = get_session()
-    run = runs.get_run(session, run_id, with_result=True)
-    result = stored_result_of(run)
-    rows = _Rows(result)
+    run = runs.get_run(session, run_id)
+    view = result_view(session, run)
+    result = view.result
+    rows = _Rows(view)
     return render_template(
         "planning/run_results.html",
         run=run,
@@ -105,7 +112,7 @@ def results(run_id: int) -> Page:
         summary=summary(result),
         years=rows.years,
         rows=rows,
-        budget_rows=budget_use(result),
+        budget_rows=view.derived("budget_use", lambda: budget_use(result)),
         carry_over=carries_over(result),
         deferred=rows.deferred,
         row_limit=ROW_LIMIT,
@@ -121,9 +128,11 @@ def results(run_id: int) -> Page:
 def rows_page(run_id: int, part: str) -> Page:
     """Every action of one year (?year=), or every deferred item, a page at a time, of one
     agency with ?agency=: what the results page cuts to its first rows."""
-    run = runs.get_run(get_session(), run_id, with_result=True)
-    result = stored_result_of(run)
-    rows = _Rows(result, with_deferred=part == "deferred")
+    session = get_session()
+    run = runs.get_run(session, run_id)
+    view = result_view(session, run)
+    result = view.result
+    rows = _Rows(view, with_deferred=part == "deferred")
     errors = dict(rows.errors)
     numbers: dict[str, int | None] = {}
     for name in ("year", "page"):
@@ -159,8 +168,9 @@ def rows_page(run_id: int, part: str) -> Page:
 @roles(*READERS)
 def item(run_id: int, item_id: str) -> Page:
     """Why the plan treats one item as it does."""
-    run = runs.get_run(get_session(), run_id, with_result=True)
-    result = stored_result_of(run)
+    session = get_session()
+    run = runs.get_run(session, run_id)
+    result = result_view(session, run).result
     if item_id not in result["items"]:
         raise NotFound(f"item {item_id}")
     return render_template(
@@ -176,12 +186,14 @@ def item(run_id: int, item_id: str) -> Page:
 @roles(*READERS)
 def export(run_id: int, file_format: str) -> Response:
     """The plan as equiplan-plan/1 JSON, or as an XLSX workbook for planners."""
-    run = runs.get_run(get_session(), run_id, with_result=True)
+    session = get_session()
+    view = result_view(session, runs.get_run(session, run_id))
     if file_format == "json":
-        content = json.dumps(plan_document(run), ensure_ascii=False, indent=2).encode()
+        content = json.dumps(plan_document(view), ensure_ascii=False, indent=2).encode()
         mimetype = "application/json"
     else:
-        content, mimetype = plan_workbook(run), XLSX
+        # The workbook's labels are in the reader's language: kept per language.
+        content, mimetype = view.derived(("xlsx", _locale()), lambda: plan_workbook(view)), XLSX
     return send_file(
         io.BytesIO(content),
         mimetype=mimetype,
