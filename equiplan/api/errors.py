@@ -13,12 +13,14 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response
 
 from equiplan.services.errors import Conflict, NotFound
+from equiplan.web.errors import with_retry_after
 from equiplan.web.problems import problem
 
 
 def _http_error(error: HTTPException) -> Response:
     status = error.code or 500
-    return problem(status, error.name, error.description or "")
+    response = problem(status, error.name, error.description or "")
+    return with_retry_after(response, error)
 
 
 def _not_found(_error: NotFound) -> Response:

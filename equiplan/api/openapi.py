@@ -43,6 +43,7 @@ _PROBLEMS = {
     "409": ("Conflict", "Somebody changed the object since you read it (stale version)."),
     "413": ("ContentTooLarge", "The body is larger than the server accepts."),
     "415": ("UnsupportedMediaType", "The body must be JSON (Content-Type: application/json)."),
+    "503": ("Busy", "The server is busy preparing another such file: try again after Retry-After."),
 }
 # What can go wrong with a request that sends a body.
 _WRITE_ERRORS = ("400", "401", "403", "413", "415")
@@ -55,6 +56,9 @@ def _problem_responses() -> dict[str, Any]:
     }
     responses["Unauthorized"]["headers"] = {
         "WWW-Authenticate": {"schema": {"type": "string"}, "description": "Bearer"}
+    }
+    responses["Busy"]["headers"] = {
+        "Retry-After": {"schema": {"type": "integer"}, "description": "Seconds to wait"}
     }
     responses["Error"] = {
         "description": "Any other error (e.g. 429 too many requests, 500).",

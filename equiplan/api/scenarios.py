@@ -28,13 +28,13 @@ from equiplan.db import get_session
 from equiplan.domain.roles import CENTRE_ROLES, Role
 from equiplan.services import scenarios
 from equiplan.services.errors import ValidationError
-from equiplan.services.plan_generation import document_chunks
 from equiplan.services.scenario_input import (
     MAX_FIRST_YEAR,
     MAX_HORIZON_YEARS,
     MIN_FIRST_YEAR,
 )
 from equiplan.web.policy import roles
+from equiplan.web.portfolio_files import portfolio_download
 
 READERS = tuple(sorted(CENTRE_ROLES))
 WRITERS = (Role.PLANNER, Role.ADMIN)
@@ -210,17 +210,17 @@ def get_scenario_portfolio(scenario_id: int) -> Response:
     unknown = {n: _("Unknown parameter.") for n in request.args if n != "budget_factor"}
     if unknown:
         raise ValidationError(unknown)
-    generated = scenarios.scenario_portfolio(
-        get_session(),
-        scenario_id,
-        today=today(),
-        budget_factor=_budget_factor(),
-        contexts=False,
+    budget_factor = _budget_factor()
+    return portfolio_download(
+        lambda: scenarios.scenario_portfolio(
+            get_session(),
+            scenario_id,
+            today=today(),
+            budget_factor=budget_factor,
+            contexts=False,
+        ),
+        f"portfolio-{scenario_id}.json",
     )
-    # Streamed, compact: the full fleet's document is about 100 MB.
-    response = Response(document_chunks(generated.document), mimetype="application/json")
-    response.headers["Content-Disposition"] = f'attachment; filename="portfolio-{scenario_id}.json"'
-    return response
 
 
 # --- the OpenAPI document's part beyond the Collection --------------------------------------
@@ -343,7 +343,8 @@ def add_scenario_paths(
                     "tags": ["Scenarios"],
                     "summary": "The scenario's portfolio document from today's records",
                     "description": "The optimiser's input (equiplan-portfolio/1). 400 when nothing "
-                    "is in the scenario's scope.",
+                    "is in the scenario's scope; 503 while the server prepares another portfolio "
+                    "(one at a time: a whole fleet's takes seconds and over a gigabyte).",
                     "parameters": [
                         {
                             "name": "budget_factor",
@@ -360,6 +361,7 @@ def add_scenario_paths(
                         "401",
                         "403",
                         "404",
+                        "503",
                     ),
                 },
             },

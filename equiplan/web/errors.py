@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from http import HTTPStatus
 
-from flask import Flask, current_app, render_template, request
+from flask import Flask, current_app, make_response, render_template, request
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException, InternalServerError, RequestEntityTooLarge
 from werkzeug.exceptions import NotFound as HTTPNotFound
+from werkzeug.wrappers import Response
 
 from equiplan.services.errors import Conflict, NotFound, ValidationError
 from equiplan.web.problems import problem
@@ -29,13 +30,24 @@ def _render(status: int, description: str = "") -> object:
     return render_template(template, status=status, description=description), status
 
 
+def with_retry_after(response: Response, error: HTTPException) -> Response:
+    """`response` with the error's Retry-After header (503, 429), if it has one."""
+    for name, value in error.get_headers():
+        if name.lower() == "retry-after":
+            response.headers[name] = value
+    return response
+
+
 def _http_error(error: HTTPException) -> object:
     status = error.code or 500
     if status in _PAGES or request.path.startswith("/api/"):
-        return _render(status, error.description if status not in _PAGES else "")
-    return render_template(
-        "errors/generic.html", status=status, description=error.description
-    ), status
+        page = _render(status, error.description if status not in _PAGES else "")
+    else:
+        page = (
+            render_template("errors/generic.html", status=status, description=error.description),
+            status,
+        )
+    return with_retry_after(make_response(page), error)
 
 
 def _not_found(_error: NotFound) -> object:

@@ -36,8 +36,8 @@ from equiplan.services import scenarios as service
 from equiplan.services.clock import local_today
 from equiplan.services.errors import Conflict, ValidationError
 from equiplan.services.paging import page_or_last
-from equiplan.services.plan_generation import document_chunks
 from equiplan.web.policy import roles
+from equiplan.web.portfolio_files import portfolio_download
 from equiplan.web.scenario_forms import (
     NEW_DEFAULTS,
     ScenarioForm,
@@ -299,15 +299,14 @@ def portfolio(scenario_id: int) -> Response | Page:
     session = get_session()
     scenario = service.get_scenario(session, scenario_id)
     try:
-        generated = service.scenario_portfolio(
-            session,
-            scenario_id,
-            today=local_today(current_app.config["TIMEZONE"]),
-            contexts=False,
+        return portfolio_download(
+            lambda: service.scenario_portfolio(
+                session,
+                scenario_id,
+                today=local_today(current_app.config["TIMEZONE"]),
+                contexts=False,
+            ),
+            _file_name(scenario),
         )
     except ValidationError as error:
         return _detail_page(scenario, list(error.errors.values()), 400)
-    # Written piece by piece as it goes out: the full fleet's file is about 100 MB.
-    response = Response(document_chunks(generated.document), mimetype="application/json")
-    response.headers["Content-Disposition"] = f'attachment; filename="{_file_name(scenario)}"'
-    return response

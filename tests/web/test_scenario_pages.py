@@ -444,3 +444,48 @@ def test_a_site_given_twice_is_an_error_not_a_silent_replacement(
     assert "MED/RPMW is given twice." in page
     assert "MED is given twice." in page
     assert _scenarios(session) == []
+
+
+def test_one_portfolio_file_is_prepared_at_a_time(
+    client: FlaskClient, world: World, session: Session
+) -> None:
+    from equiplan.web import portfolio_files
+
+    sign_in(client, world.users["planner"])
+    _post(client, "/scenarios/new", _form(requirements="", site_weights="", agency_codes=[]))
+    [scenario] = _scenarios(session)
+    page, api = (
+        f"/scenarios/{scenario.id}/portfolio.json",
+        f"/api/v1/scenarios/{scenario.id}/portfolio",
+    )
+    # One after the other: each download gives its slot back when it has been sent.
+    for _ in range(3):
+        response = client.get(page)
+        assert response.status_code == 200
+        assert json.loads(response.get_data(as_text=True))["format"] == "equiplan-portfolio/1"
+        response.close()
+    release = portfolio_files._slot()  # another request is building one
+    try:
+        busy = client.get(page)
+        assert busy.status_code == 503
+        assert busy.headers["Retry-After"] == "30"
+        assert "Another portfolio file is being prepared" in busy.get_data(as_text=True)
+        busy_api = client.get(api)
+        assert busy_api.status_code == 503
+        assert busy_api.headers["Retry-After"] == "30"
+        assert busy_api.json is not None
+        assert "Another portfolio file is being prepared" in busy_api.json["detail"]
+    finally:
+        release()
+    assert client.get(api).status_code == 200
+
+
+def test_a_refused_portfolio_gives_its_slot_back(
+    client: FlaskClient, world: World, session: Session
+) -> None:
+    _make_type(session)
+    sign_in(client, world.users["planner"])
+    _post(client, "/scenarios/new", _form(requirements="", type_codes=["RPMW"]))
+    [scenario] = _scenarios(session)
+    for _ in range(2):  # nothing in scope: 400 each time, never 503
+        assert client.get(f"/scenarios/{scenario.id}/portfolio.json").status_code == 400
