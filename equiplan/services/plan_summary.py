@@ -13,7 +13,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Text, cast, select
 from sqlalchemy.orm import defer
 from sqlmodel import Session
 
@@ -76,11 +76,13 @@ def fill_missing_summaries(session: Session, runs: Sequence[OptimisationRun]) ->
     ]
     if not candidates:
         return
-    # A result stored as JSON null passes this test too; it is skipped below (a few bytes).
+    # The ORM stores a missing result as JSON null (a run cancelled before any plan): such
+    # runs never get a summary, so they are left out here, or every list would look again.
     with_result = session.scalars(
         select(OptimisationRun.id).where(
             OptimisationRun.id.in_(candidates),  # type: ignore[union-attr]
             OptimisationRun.result.is_not(None),  # type: ignore[union-attr]
+            cast(OptimisationRun.result, Text) != "null",
         )
     ).all()
     by_id = {run.id: run for run in runs}
@@ -89,7 +91,7 @@ def fill_missing_summaries(session: Session, runs: Sequence[OptimisationRun]) ->
             select(OptimisationRun.result).where(OptimisationRun.id == run_id)  # type: ignore[arg-type]
         )
         if not result:
-            continue  # a JSON null: the ORM stores a missing result as one
+            continue
         # Derived book-keeping: the audit trail ignores the summary field.
         by_id[run_id].summary = result_summary(result)
     session.commit()

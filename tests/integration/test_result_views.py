@@ -75,3 +75,33 @@ def test_a_run_without_a_result_is_not_found(app: Flask, session: Session, statu
     run = make_run(session, make_scenario(session), status=status)
     with app.app_context(), pytest.raises(NotFound):
         result_view(session, _read(session, run.id))
+
+
+def test_lists_do_not_look_again_for_the_result_of_a_run_cancelled_before_any_plan(
+    session: Session,
+) -> None:
+    from sqlalchemy import Text, cast, event, select
+
+    cancelled = make_run(session, make_scenario(session), status="cancelled")
+    stored = session.scalar(
+        select(cast(OptimisationRun.result, Text)).where(OptimisationRun.id == cancelled.id)
+    )
+    assert stored == "null"  # how the ORM stores a missing result
+    statements: list[str] = []
+    connection = session.connection()
+
+    def seen(_conn, _cursor, statement, *_args) -> None:  # type: ignore[no-untyped-def]
+        statements.append(statement)
+
+    event.listen(connection, "before_cursor_execute", seen)
+    try:
+        session.expire_all()
+        [listed] = runs.list_runs(session).items
+    finally:
+        event.remove(connection, "before_cursor_execute", seen)
+    assert listed.id == cancelled.id
+    assert listed.summary is None
+    loads = [
+        s for s in statements if s.lstrip().upper().startswith("SELECT OPTIMISATION_RUN.RESULT")
+    ]
+    assert loads == []
