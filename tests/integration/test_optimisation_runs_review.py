@@ -5,9 +5,9 @@ ends its running solve at once."""
 
 from __future__ import annotations
 
-import time
+import threading
 from collections.abc import Iterator
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
 from flask import Flask
@@ -17,7 +17,7 @@ from sqlmodel import Session
 
 from equiplan.models import OptimisationRun, utcnow
 from equiplan.services import optimisation_runs as runs
-from equiplan.services import run_errors
+from equiplan.services import run_errors, run_progress
 from equiplan.services.background_work import (
     ORPHANED_AFTER,
     allow_work,
@@ -220,42 +220,69 @@ def test_the_monitor_of_a_running_solve_reports_other_orphaned_runs(
     assert _fresh(session, run.id).status == "running"  # type: ignore[arg-type]
 
 
-def test_the_monitor_thread_checks_for_orphans_on_its_own_schedule() -> None:
+def test_the_monitor_thread_checks_for_orphans_on_its_own_schedule(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     # The beats and checks themselves are tested above against the database; here, how often
-    # the monitor's thread makes them.
+    # the monitor's thread makes them. Its clock moves a quarter of a second with each beat,
+    # and only then: the schedule does not depend on how fast this machine runs the thread.
+    clock = [0.0]
+    monkeypatch.setattr(run_progress, "monotonic", lambda: clock[0])
     calls: list[str] = []
+    enough = threading.Event()
 
     class Counting(RunMonitor):
         def beat(self) -> None:
+            clock[0] += 0.25
             calls.append("beat")
+            if calls.count("beat") == 13:
+                enough.set()
 
         def check_orphans(self) -> int:
             calls.append("orphans")
             return 0
 
-    with Counting(lambda: None, 1, 10, beat_every=0.01, orphan_check_every=0.1):  # type: ignore[arg-type,return-value]
-        time.sleep(0.55)
-    beats, checks = calls.count("beat"), calls.count("orphans")
-    assert beats >= 20
-    assert 3 <= checks <= 6
-    assert calls.index("orphans") > calls.index("beat")  # a beat first, then the check
+    with Counting(lambda: None, 1, 10, beat_every=0.001, orphan_check_every=0.9):  # type: ignore[arg-type,return-value]
+        assert enough.wait(timeout=60), calls
+    # The beat on entering, then the thread's: a check after the first beat that finds 0.9 s
+    # of the clock gone since the last check (or since the monitor started), so after every
+    # fourth beat, never before one.
+    schedule = ["beat", "beat", "beat", "beat", "orphans"] * len(calls)
+    assert calls == schedule[: len(calls)]
+    assert calls.count("orphans") >= 3
 
 
 def test_a_stopping_scheduler_ends_the_running_solve_as_interrupted(
     session: Session, planned: Planned
 ) -> None:
-    run = runs.queue_run(
-        session, planned.scenario.id, requested_by_id=None, workers=1, time_limit_seconds=600
-    )
-    stop_running_work()  # what scheduler.py does when the process is asked to stop
-    started = utcnow()
-    pick_up_queued_work(session, started)
+    settings = {"requested_by_id": None, "workers": 1, "time_limit_seconds": 600}
+    # Unstopped, the CP-SAT search proves the LP's plan of this fleet optimal: no gap is left.
+    solved = runs.queue_run(session, planned.scenario.id, **settings)
+    pick_up_queued_work(session, utcnow())
+    solved = _fresh(session, solved.id)  # type: ignore[arg-type]
+    assert solved.status == "done"
+    assert solved.gap == pytest.approx(0.0, abs=1e-9)
+
+    def stopped_once_claimed(session: Session, run: OptimisationRun, now: datetime) -> None:
+        stop_running_work()  # what scheduler.py does when the process is asked to stop
+        execute_run(session, run, now)
+
+    run = runs.queue_run(session, planned.scenario.id, **settings)
+    register_runner("optimisation", stopped_once_claimed)
+    try:
+        pick_up_queued_work(session, utcnow())
+    finally:
+        register_runner("optimisation", execute_run)
     stored = _fresh(session, run.id)  # type: ignore[arg-type]
     assert (stored.status, stored.error_code) == ("failed", run_errors.INTERRUPTED)
     assert stored.result is None
-    # Stopped at the first check, not after its ten-minute time limit.
-    assert stored.finished_at is not None
-    assert (stored.finished_at - started).total_seconds() < 60
+    # Stopped at its first check, after the LP, not after its ten-minute time limit: the
+    # gap to the LP's bound is still open, no search having run to close it.
+    assert stored.gap is not None
+    assert stored.gap > 0.01
+    assert stored.bound is not None
+    assert solved.bound is not None
+    assert stored.bound > solved.bound
 
 
 def test_an_infeasible_run_keeps_the_solvers_reason_as_a_code_and_says_it_translated(
