@@ -2,7 +2,8 @@
 test, the app bound to the test's transaction, and helpers to sign in.
 
 PostgreSQL comes from EQUIPLAN_TEST_DATABASE_URL (default: the local server's equiplan_test
-database, created if missing). With EQUIPLAN_REQUIRE_POSTGRES=1 a missing server is an error.
+database, created if missing). With EQUIPLAN_REQUIRE_POSTGRES=1, or CI=true as every CI service
+sets it, a missing server is an error.
 """
 
 from __future__ import annotations
@@ -29,8 +30,16 @@ DEFAULT_PG_URL = "postgresql://postgres@127.0.0.1:5432/equiplan_test"
 SKIPPED_PARTS: dict[str, str] = {}
 
 
-def _required(name: str) -> bool:
-    return os.environ.get(name, "") in {"1", "true", "yes"}
+YES = {"1", "true", "yes"}
+
+
+def part_required(variable: str) -> str | None:
+    """Why a part of the suite must run here (so that its absence fails, not skips): the
+    setting that asks for it, `variable` or CI (on CI every part is required); None if none."""
+    for name in (variable, "CI"):
+        if os.environ.get(name, "").strip().lower() in YES:
+            return f"{name}={os.environ[name]}"
+    return None
 
 
 def postgres_url() -> str:
@@ -80,8 +89,9 @@ def postgres_engine() -> Iterator[Engine]:
     except Exception as error:  # noqa: BLE001 - any failure to reach the server
         where = make_url(url).render_as_string()
         reason = f"PostgreSQL not available at {where}: {type(error).__name__}"
-        if _required("EQUIPLAN_REQUIRE_POSTGRES"):
-            pytest.fail(f"{reason} (EQUIPLAN_REQUIRE_POSTGRES=1)")
+        required = part_required("EQUIPLAN_REQUIRE_POSTGRES")
+        if required:
+            pytest.fail(f"{reason} ({required})")
         SKIPPED_PARTS["PostgreSQL"] = reason
         pytest.skip(reason)
     upgrade(url)

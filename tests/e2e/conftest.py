@@ -2,7 +2,8 @@
 Debian's Chromium driven by Playwright (never `playwright install`: nothing is downloaded).
 
 Without Chromium (or Playwright) the browser tests are skipped and the reason is shown in the
-terminal summary; with EQUIPLAN_REQUIRE_BROWSER=1 (CI) that is a failure instead.
+terminal summary; with EQUIPLAN_REQUIRE_BROWSER=1, or CI=true as every CI service sets it, that
+is a failure instead.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from typing import Any
 
 import pytest
 
+from tests.conftest import part_required
 from tests.e2e_support import BROWSER_SKIP
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -36,14 +38,11 @@ COMMAND_TIMEOUT = 600.0  # seconds for `db upgrade` and `seed demo`
 SECRET_KEY = "e2e-secret-key-not-for-production"
 
 
-def _browser_required() -> bool:
-    return os.environ.get("EQUIPLAN_REQUIRE_BROWSER", "") in {"1", "true", "yes"}
-
-
 def _unavailable(reason: str) -> None:
     """Fail (CI) or skip and remember why (everywhere else)."""
-    if _browser_required():
-        pytest.fail(f"{reason} (EQUIPLAN_REQUIRE_BROWSER=1)")
+    required = part_required("EQUIPLAN_REQUIRE_BROWSER")
+    if required:
+        pytest.fail(f"{reason} ({required})")
     if reason not in BROWSER_SKIP:
         BROWSER_SKIP.append(reason)
     pytest.skip(reason)

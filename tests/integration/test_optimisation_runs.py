@@ -4,7 +4,10 @@ cancelled before or while it runs; reported when orphaned; failed with the reaso
 
 from __future__ import annotations
 
-from datetime import timedelta
+from collections.abc import Mapping, Sequence
+from datetime import date, timedelta
+from itertools import accumulate, product
+from typing import Any
 
 import pytest
 from sqlalchemy import select, update
@@ -15,11 +18,26 @@ from equiplan.services import optimisation_runs as runs
 from equiplan.services.background_work import ORPHANED_AFTER, pick_up_queued_work, register_runner
 from equiplan.services.errors import Conflict, ValidationError
 from equiplan.services.plan_explanations import deferred_items, explain
+from equiplan.services.plan_generation import build_portfolio
 from equiplan.services.plan_results import actions_by_year, summary
 from equiplan.services.run_execution import execute_run
 from equiplan.services.run_progress import RunMonitor
 from tests.factories import make_agency
-from tests.run_fixtures import HORIZON, Planned, make_planned_fleet, make_run
+from tests.run_fixtures import (
+    HORIZON,
+    YEARLY_BUDGET_CENTS,
+    Planned,
+    make_planned_fleet,
+    make_run,
+)
+
+# Money is in euros to the cent; values and coverage have six decimals.
+MONEY_TOLERANCE = 0.005
+VALUE_TOLERANCE = 1e-6
+# An agency's yearly budget below the total of 12,000 €: a refurbishment (about 8,000 €) and
+# the others' upkeep fit in 11,500 €, but not in 9,000 € (2028).
+AGENCY_BUDGET_CENTS = [1_150_000, 900_000, 1_150_000, 1_150_000, 1_150_000]
+CARRY_OVER_BUDGET_CENTS = [1_600_000, 500_000, 1_200_000, 1_200_000, 1_200_000]
 
 
 @pytest.fixture(autouse=True)
@@ -36,6 +54,86 @@ def planned(session: Session) -> Planned:
 def _stored(session: Session, run_id: int) -> OptimisationRun:
     session.expire_all()
     return session.get_one(OptimisationRun, run_id)
+
+
+def _solved(session: Session, planned: Planned) -> OptimisationRun:
+    """The scenario's run, queued, picked up by the queued-work job and ended "done"."""
+    run = runs.queue_run(
+        session, planned.scenario.id, requested_by_id=None, time_limit_seconds="5", workers=1
+    )
+    pick_up_queued_work(session, utcnow())
+    stored = _stored(session, run.id)
+    assert stored.status == "done", stored.error
+    assert stored.result is not None
+    return stored
+
+
+def _portfolio(session: Session, planned: Planned, day: date) -> dict[str, Any]:
+    """The portfolio document the run solved (built from the same records on the same day)."""
+    return build_portfolio(session, planned.scenario, today=day, contexts=False).document
+
+
+def _within(spend: Sequence[float], limits: Sequence[float], carry_over: bool) -> bool:
+    """Spend keeps a budget in every year: each year's own budget, or with carry-over the
+    money given up to each year (running totals)."""
+    if carry_over:
+        spend, limits = list(accumulate(spend)), list(accumulate(limits))
+    return all(s <= limit + MONEY_TOLERANCE for s, limit in zip(spend, limits, strict=True))
+
+
+def _best_value_by_trying_every_plan(document: Mapping[str, Any]) -> float:
+    """The most value any plan of the portfolio document can have, found by trying every
+    choice of one option per item: every budget held in every year (the total budget for
+    every item, the others for the items that name them; running totals with carry-over),
+    every coverage requirement met in every year (docs/portfolio.md)."""
+    budgets: dict[str, list[float]] = document["budgets"]
+    requirements: dict[str, list[float]] = document["requirements"]
+    carry_over = bool(document["carry_over"])
+    items = document["items"]
+    periods = len(document["periods"])
+    best: float | None = None
+    for options in product(*(item["options"] for item in items)):
+        spend = {name: [0.0] * periods for name in budgets}
+        provided = {name: [0.0] * periods for name in requirements}
+        for item, option in zip(items, options, strict=True):
+            for name in {"total", *item["budgets"]} & set(budgets):
+                spend[name] = [s + c for s, c in zip(spend[name], option["cost"], strict=True)]
+            for name, amounts in (option.get("provides") or {}).items():
+                provided[name] = [p + a for p, a in zip(provided[name], amounts, strict=True)]
+        if not all(_within(spend[name], budgets[name], carry_over) for name in budgets):
+            continue
+        if any(
+            p < need - VALUE_TOLERANCE
+            for name, needs in requirements.items()
+            for p, need in zip(provided[name], needs, strict=True)
+        ):
+            continue
+        value = sum(float(option["value"]) for option in options)
+        best = value if best is None else max(best, value)
+    assert best is not None, "no plan keeps every budget and requirement"
+    return best
+
+
+def _assert_keeps_every_budget_in_every_year(
+    result: Mapping[str, Any], document: Mapping[str, Any]
+) -> None:
+    """The stored plan's spend, per budget and per year (not summed over the horizon), is
+    what its chosen options cost and within the budget (running totals with carry-over)."""
+    choices = result["plan"]["choices"]
+    carry_over = bool(result["scenario"]["carry_over"])
+    assert carry_over == document["carry_over"]
+    periods = len(result["periods"])
+    for name, limits in result["budgets"].items():
+        assert len(limits) == periods
+        members = [i for i in document["items"] if name == "total" or name in i["budgets"]]
+        assert members, name
+        cost = [0.0] * periods
+        for item in members:
+            (chosen,) = (o for o in item["options"] if o["id"] == choices[item["id"]])
+            cost = [c + spent for c, spent in zip(cost, chosen["cost"], strict=True)]
+        spend = result["plan"]["spend"][name]
+        assert spend == pytest.approx(cost, abs=MONEY_TOLERANCE), name
+        assert _within(spend, limits, carry_over), (name, spend, limits)
 
 
 def test_a_queued_run_is_solved_by_the_queued_work_job(session: Session, planned: Planned) -> None:
@@ -68,8 +166,19 @@ def test_a_queued_run_is_solved_by_the_queued_work_job(session: Session, planned
     for year in actions_by_year(result):
         for action in year.actions:
             assert str(year.year) in chosen[action.item_id]
+    # Every year keeps its own budget (not only the horizon's sum), and no plan of the
+    # portfolio is worth more: tried one by one (about 11^4 plans).
+    assert result["budgets"] == {"total": [YEARLY_BUDGET_CENTS / 100] * HORIZON}
+    assert stored.started_at is not None
+    document = _portfolio(session, planned, stored.started_at.date())
+    _assert_keeps_every_budget_in_every_year(result, document)
+    best = _best_value_by_trying_every_plan(document)
+    assert best > 0  # some action fits: the budgets decide which
+    assert stored.objective == pytest.approx(best, abs=VALUE_TOLERANCE)
+    assert stored.bound is not None
+    assert stored.bound >= best - VALUE_TOLERANCE
+    assert result["plan"]["objective"] == pytest.approx(best, abs=VALUE_TOLERANCE)
     figures = summary(result)
-    assert figures.total_spend <= figures.total_budget + 0.01  # type: ignore[operator]
     assert figures.availability_plan >= figures.availability_do_nothing  # type: ignore[operator]
     # The status change is audited (the progress beats and the stored result are not).
     changes = session.scalars(
@@ -79,6 +188,59 @@ def test_a_queued_run_is_solved_by_the_queued_work_job(session: Session, planned
     ).all()
     assert any(c.get("status") == ["running", "done"] for c in changes)
     assert not any("result" in c or "progress" in c for c in changes)
+
+
+@pytest.mark.parametrize(
+    "budgets",
+    [
+        # Little money in 2028 (about the upkeep), more in 2027: only carried over does
+        # 2027's money pay for an action in 2028.
+        pytest.param(
+            {"carry_over": True, "budgets": {"total": CARRY_OVER_BUDGET_CENTS}}, id="carry-over"
+        ),
+        # VSAT's own budget is below the total in every year, in 2028 too low for any
+        # refurbishment beside the upkeep of the others: the agency's budget binds.
+        pytest.param(
+            {
+                "budgets": {
+                    "total": [YEARLY_BUDGET_CENTS] * HORIZON,
+                    "agency:VSAT": AGENCY_BUDGET_CENTS,
+                }
+            },
+            id="agency-budget",
+        ),
+    ],
+)
+def test_the_stored_plan_is_the_best_that_keeps_every_budget_of_every_year(
+    session: Session, budgets: dict[str, Any]
+) -> None:
+    planned = make_planned_fleet(session, make_agency(session, "VSAT"), **budgets)
+    stored = _solved(session, planned)
+    result = stored.result
+    assert result is not None
+    assert stored.started_at is not None
+    document = _portfolio(session, planned, stored.started_at.date())
+    _assert_keeps_every_budget_in_every_year(result, document)
+    best = _best_value_by_trying_every_plan(document)
+    assert best > 0  # some action fits: the budgets decide which
+    assert stored.objective == pytest.approx(best, abs=VALUE_TOLERANCE)
+    assert stored.bound is not None
+    assert stored.bound >= best - VALUE_TOLERANCE
+    if budgets.get("carry_over"):
+        assert result["budgets"]["total"] == [cents / 100 for cents in CARRY_OVER_BUDGET_CENTS]
+        # And it mattered: without carry-over the best plan is worth less.
+        year_by_year = {**document, "carry_over": False}
+        assert _best_value_by_trying_every_plan(year_by_year) < best - VALUE_TOLERANCE
+    if "agency:VSAT" in budgets["budgets"]:
+        # The agency's spend as the results pages show it, year by year, within its budget.
+        agency = result["budgets"]["agency:VSAT"]
+        assert agency == [cents / 100 for cents in AGENCY_BUDGET_CENTS]
+        spent = result["spend_by_agency"]["VSAT"]
+        assert all(s <= a + MONEY_TOLERANCE for s, a in zip(spent, agency, strict=True)), spent
+        assert spent == pytest.approx(result["plan"]["spend"]["agency:VSAT"], abs=MONEY_TOLERANCE)
+        # And it mattered: with the total budget alone, a better plan would exist.
+        total_only = {**document, "budgets": {"total": document["budgets"]["total"]}}
+        assert _best_value_by_trying_every_plan(total_only) > best + VALUE_TOLERANCE
 
 
 def test_budget_too_small_defers_items_and_explains_why(session: Session, planned: Planned) -> None:
@@ -121,8 +283,13 @@ def test_a_cancel_seen_by_the_solver_ends_the_run_cancelled(
     stored = _stored(session, run.id)  # type: ignore[arg-type]
     assert stored.status == "cancelled", stored.error
     assert stored.finished_at is not None
-    if stored.result is not None:  # the best plan found before it stopped is kept
-        assert stored.result["plan"]["stopped"] is True
+    # The engine always has a feasible plan when it stops (doing nothing fits this budget):
+    # the best plan found before the stop is kept, marked as stopped early.
+    assert stored.result is not None
+    assert stored.result["plan"]["stopped"] is True
+    assert stored.result["plan"]["status"] == "FEASIBLE"
+    assert set(stored.result["plan"]["choices"]) == {item.inventory_no for item in planned.items}
+    assert stored.summary is not None
 
 
 def test_an_orphaned_run_is_reported_as_failed(session: Session, planned: Planned) -> None:

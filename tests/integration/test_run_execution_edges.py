@@ -18,9 +18,8 @@ from sqlmodel import Session
 from equiplan.db import begin_read_only, make_engine
 from equiplan.models import OptimisationRun, utcnow
 from equiplan.scheduler import JOBS, run_job
-from equiplan.services import run_errors
 from equiplan.services import optimisation_runs as runs
-from equiplan.services import run_execution
+from equiplan.services import run_errors, run_execution
 from equiplan.services.background_work import (
     allow_work,
     pick_up_queued_work,
@@ -79,14 +78,19 @@ def test_a_stopped_term_stays_stopped_for_its_work_when_a_new_term_starts() -> N
     assert not term.is_set()
     monitor = RunMonitor(lambda: None, 1, 30.0)  # type: ignore[arg-type,return-value]
     stop_running_work()  # the leadership was lost ...
-    assert stopping() and monitor.should_stop() and monitor.interrupted
+    assert stopping()
+    assert monitor.should_stop()
+    assert monitor.interrupted
     allow_work()  # ... and at once taken again: a new term
     assert not stopping()
     assert work_term() is not term
     # The solve of the old term still stops and is reported interrupted, not done.
-    assert term.is_set() and monitor.should_stop() and monitor.interrupted
+    assert term.is_set()
+    assert monitor.should_stop()
+    assert monitor.interrupted
     fresh = RunMonitor(lambda: None, 2, 30.0)  # type: ignore[arg-type,return-value]
-    assert not fresh.should_stop() and not fresh.interrupted
+    assert not fresh.should_stop()
+    assert not fresh.interrupted
 
 
 def test_a_stopping_process_claims_no_queued_run(session: Session) -> None:
@@ -145,7 +149,8 @@ def _writes_within(path: Path, milliseconds: int) -> bool:
         other.execute("ROLLBACK")
         return True
     except sqlite3.OperationalError as error:
-        assert "locked" in str(error)
+        if "locked" not in str(error):
+            raise
         return False
     finally:
         other.close()
@@ -177,4 +182,3 @@ def test_begin_read_only_changes_nothing_inside_an_open_transaction(session: Ses
     assert session.in_transaction()
     begin_read_only(session)  # no warning (the suite turns warnings into errors), no effect
     assert session.in_transaction()
-

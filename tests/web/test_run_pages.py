@@ -7,6 +7,9 @@ from __future__ import annotations
 
 import io
 import json
+import re
+from html import unescape
+from typing import Any
 
 import pytest
 from flask.testing import FlaskClient
@@ -27,6 +30,41 @@ def _post(client: FlaskClient, path: str, data: dict[str, str]):  # type: ignore
 def _runs(session: Session) -> list[OptimisationRun]:
     session.expire_all()
     return list(session.scalars(select(OptimisationRun).order_by(OptimisationRun.id)))
+
+
+_ROW = re.compile(r"<tr\b[^>]*>(.*?)</tr>", re.S)
+_CELL = re.compile(r"<t([hd])\b[^>]*>(.*?)</t\1>", re.S)
+_TAG = re.compile(r"<[^>]+>")
+
+
+def _rows(html: str, testid: str) -> list[str]:
+    """The markup of each row of the table with this test id (the header row first)."""
+    table = html.split(f'data-testid="{testid}"', 1)[1].split("</table>", 1)[0]
+    return _ROW.findall(table)
+
+
+def _cells(row: str) -> list[str]:
+    """The text of each cell of a row, spaces (no-break ones too) made plain."""
+    return [" ".join(unescape(_TAG.sub("", cell)).split()) for _, cell in _CELL.findall(row)]
+
+
+def _table(html: str, testid: str) -> list[list[str]]:
+    """The text of every cell of the table with this test id, row by row."""
+    return [_cells(row) for row in _rows(html, testid)]
+
+
+def _result_worth(
+    objective: float, gap: float, yearly_budget: float, spend: list[float], plan: list[float]
+) -> dict[str, Any]:
+    """The example result with its own headline figures: the plan's value and gap, the total
+    budget of each year, the spend of each year (all VSAT's) and the plan's availability."""
+    result = example_result()
+    result["plan"].update(objective=objective, bound=objective / (1 - gap), gap=gap)
+    result["plan"]["spend"] = {"total": spend}
+    result["budgets"] = {"total": [yearly_budget] * len(spend)}
+    result["spend_by_agency"] = {"MUIT": [0.0] * len(spend), "VSAT": spend}
+    result["availability"]["plan"] = plan
+    return result
 
 
 def test_a_planner_queues_a_run_and_lands_on_its_live_page(
@@ -149,12 +187,19 @@ def test_the_results_page_shows_actions_budgets_availability_and_deferred_items(
     assert "90.7 %" in html
     assert 'data-testid="chart-spend"' in html
     assert 'data-testid="chart-availability"' in html
-    assert "€9,000.00" in html
-    assert "tight" in html
-    # EQ-OLD's replacement in 2027, late against its design life (ended 2025).
+    # The 2027 total budget is all spent: its row, and only its row, has the warning badge.
+    tight = '<span class="badge text-bg-warning">tight</span>'
+    budgets = {tuple(_cells(row)[:2]): row for row in _rows(html, "budget-table")[1:]}
+    assert list(budgets) == [("Total budget", str(year)) for year in (2027, 2028, 2029)]
+    assert _cells(budgets[("Total budget", "2027")])[2:5] == ["€9,000.00", "€9,000.00", "100.0 %"]
+    assert tight in budgets[("Total budget", "2027")]
+    assert tight not in budgets[("Total budget", "2028")]
+    assert tight not in budgets[("Total budget", "2029")]
+    # EQ-OLD's replacement in 2027, late against its design life (ended 2025), in its own row.
     assert f'href="/runs/{run.id}/items/EQ-OLD">EQ-OLD</a>' in html
-    assert "late" in html
-    assert "€8,400.00" in html
+    assert _table(html, "actions-2027")[1:] == [
+        ["EQ-OLD", "VSAT", "MED", "RPM", "Model X", "replace", "€8,400.00", "2025", "late"]
+    ]
     # EQ-WAIT is deferred: the tight 2027 total budget, and 8,600 € more would fund it.
     assert 'data-testid="deferred-table"' in html
     assert "EQ-WAIT" in html
@@ -195,16 +240,39 @@ def test_results_of_a_run_without_a_result_are_missing(
 def test_the_plan_downloads_as_json_and_xlsx(
     client: FlaskClient, world: World, session: Session
 ) -> None:
-    run = make_finished_run(session, make_scenario(session))
+    # Stopped short of the proof: objective, bound and gap all differ, so none hides another.
+    result = example_result()
+    result["plan"].update(status="FEASIBLE", bound=0.32, gap=0.0625)
+    # Likewise the greedy plan's availability, the plan's own otherwise.
+    result["availability"]["greedy"] = [0.95, 0.92, 0.9]
+    run = make_finished_run(session, make_scenario(session), result=result)
     sign_in(client, world.users["planner"])
     plan = json.loads(client.get(f"/runs/{run.id}/plan.json").data)
     assert plan["format"] == "equiplan-plan/1"
     assert plan["choices"]["EQ-OLD"] == "replace@2027"
     assert plan["periods"] == ["2027", "2028", "2029"]
+    assert plan["spend"] == {"total": [9000.0, 700.0, 800.0]}
+    assert plan["baselines"] == {
+        "do_nothing": {"objective": 0.0, "feasible": True},
+        "greedy": {"objective": 0.0, "feasible": True},
+    }
+    assert (plan["objective"], plan["bound"], plan["gap"]) == (0.3, 0.32, 0.0625)
     response = client.get(f"/runs/{run.id}/plan.xlsx")
     assert response.headers["Content-Disposition"].endswith(f"plan-run-{run.id}.xlsx")
     book = load_workbook(io.BytesIO(response.data), read_only=True)
     assert book.sheetnames == ["Summary", "Actions", "Spend", "Availability", "Deferred"]
+    figures = dict(list(book["Summary"].iter_rows(values_only=True))[1:])
+    assert figures["Objective (value)"] == pytest.approx(0.3)
+    assert figures["Proven bound"] == pytest.approx(0.32)
+    assert figures["Gap"] == pytest.approx(0.0625)
+    availability = list(book["Availability"].iter_rows(values_only=True))
+    assert availability[0] == ("Year", "Plan", "Do nothing", "Greedy")
+    by_year = result["availability"]
+    assert availability[1:] == [
+        (year, by_year["plan"][t], by_year["do_nothing"][t], by_year["greedy"][t])
+        for t, year in enumerate(result["periods"])
+    ]
+    assert len(availability) == 1 + 3
     actions = list(book["Actions"].iter_rows(values_only=True))
     assert actions[1][:3] == (2027, "EQ-OLD", "VSAT")
     deferred = list(book["Deferred"].iter_rows(values_only=True))
@@ -244,15 +312,59 @@ def test_runs_are_compared_side_by_side(
     client: FlaskClient, world: World, session: Session
 ) -> None:
     scenario = make_scenario(session)
-    first = make_finished_run(session, scenario)
-    second = make_finished_run(session, scenario, budget_factor=1.5)
+    # Every figure of the two runs differs: a column shown under the other run would show.
+    first = make_finished_run(
+        session,
+        scenario,
+        result=_result_worth(0.3, 0.0, 9000.0, [9000.0, 700.0, 800.0], [0.97, 0.95, 0.93]),
+    )
+    second = make_finished_run(
+        session,
+        scenario,
+        budget_factor=1.5,
+        result=_result_worth(0.45, 0.02, 13500.0, [13500.0, 5000.0, 800.0], [0.99, 0.98, 0.97]),
+    )
     sign_in(client, world.users["planner"])
     listed = client.get("/runs").get_data(as_text=True)
     assert f'name="ids" value="{first.id}"' in listed
-    html = client.get(f"/runs/compare?ids={first.id}&ids={second.id}").get_data(as_text=True)
-    assert 'data-testid="compare-table"' in html
-    assert "150%" in html
-    assert 'data-testid="chart-compare"' in html
+    figures = {
+        first.id: {
+            "Budget": "100%",
+            "Value of the plan": "0.300",
+            "Gap": "0.000 %",
+            "Total spend": "€10,500.00",
+            "Total budget": "€27,000.00",
+            "Mean expected availability": "95.0 %",
+        },
+        second.id: {
+            "Budget": "150%",
+            "Value of the plan": "0.450",
+            "Gap": "2.000 %",
+            "Total spend": "€19,300.00",
+            "Total budget": "€40,500.00",
+            "Mean expected availability": "98.0 %",
+        },
+    }
+    availability = {
+        first.id: ["97.0 %", "95.0 %", "93.0 %"],
+        second.id: ["99.0 %", "98.0 %", "97.0 %"],
+    }
+    # Each run's figures in its own column, the columns in the order asked for.
+    for order in ((first.id, second.id), (second.id, first.id)):
+        query = "&".join(f"ids={run_id}" for run_id in order)
+        html = client.get(f"/runs/compare?{query}").get_data(as_text=True)
+        header, *rows = _table(html, "compare-table")
+        assert header == ["Figure", *(f"#{run_id}" for run_id in order)]
+        shown = {row[0]: row[1:] for row in rows}
+        for label in figures[first.id]:
+            assert shown[label] == [figures[run_id][label] for run_id in order], label
+        assert 'data-testid="chart-compare"' in html
+        chart_header, *chart_rows = _table(html, "chart-compare-table")
+        assert chart_header == ["Year", *(f"Run {run_id}" for run_id in order)]
+        assert chart_rows == [
+            [str(year), *(availability[run_id][t] for run_id in order)]
+            for t, year in enumerate((2027, 2028, 2029))
+        ]
     assert client.get(f"/runs/compare?ids={first.id}").status_code == 400
     assert client.get(f"/runs/compare?ids={first.id}&ids=999999").status_code == 404
 
@@ -304,15 +416,36 @@ def _finished_sweep(session: Session, key: str, factors: tuple[float, ...]) -> B
 def test_a_finished_sweep_draws_budget_against_availability(
     client: FlaskClient, world: World, session: Session
 ) -> None:
-    scenario = _finished_sweep(session, "s1", (0.5, 1.0, 1.5))
-    make_run(session, scenario, sweep_key="s1", budget_factor=2.0, status="failed")
+    scenario = make_scenario(session)
+    # Stored out of order, each with its own figures: the page lists them by budget factor.
+    made = {}
+    for factor, objective, spend, plan in (
+        (1.5, 0.45, [13500.0, 5000.0, 800.0], [0.99, 0.98, 0.97]),
+        (0.5, 0.1, [4500.0, 700.0, 800.0], [0.9, 0.85, 0.8]),
+        (1.0, 0.3, [9000.0, 700.0, 800.0], [0.97, 0.95, 0.93]),
+    ):
+        result = _result_worth(objective, 0.0, 9000.0 * factor, spend, plan)
+        made[factor] = make_finished_run(
+            session, scenario, sweep_key="s1", budget_factor=factor, result=result
+        ).id
+    failed = make_run(session, scenario, sweep_key="s1", budget_factor=0.8, status="failed")
     sign_in(client, world.users["planner"])
     html = client.get("/runs/sweeps/s1").get_data(as_text=True)
     assert 'data-testid="chart-sweep"' in html
     assert "Some runs of this sweep are still queued" not in html
     assert 'http-equiv="refresh"' not in html  # every run has ended: the page stays still
-    table = html.split('data-testid="chart-sweep-table"')[1].split("</table>")[0]
-    assert table.count("<tr>") == 1 + 3  # the header and one row per finished run
+    assert _table(html, "sweep-table")[1:] == [
+        [f"#{made[0.5]}", "50%", "Done", "€13,500.00", "€6,000.00", "85.0 %", "0.100"],
+        [f"#{failed.id}", "80%", "Failed", "—", "—", "—", "—"],
+        [f"#{made[1.0]}", "100%", "Done", "€27,000.00", "€10,500.00", "95.0 %", "0.300"],
+        [f"#{made[1.5]}", "150%", "Done", "€40,500.00", "€19,300.00", "98.0 %", "0.450"],
+    ]
+    # The curve's table: one row per finished run, by budget factor.
+    assert _table(html, "chart-sweep-table")[1:] == [
+        ["50%", "€13,500.00", "€6,000.00", "85.0 %"],
+        ["100%", "€27,000.00", "€10,500.00", "95.0 %"],
+        ["150%", "€40,500.00", "€19,300.00", "98.0 %"],
+    ]
     assert client.get("/runs/sweeps/nope").status_code == 404
 
 

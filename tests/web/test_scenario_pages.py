@@ -480,4 +480,3 @@ def test_one_portfolio_file_is_prepared_at_a_time(
     finally:
         release()
     assert client.get(api).status_code == 200
-
