@@ -20,7 +20,7 @@ from equiplan.services.errors import Conflict, ValidationError
 from equiplan.services.plan_explanations import deferred_items, explain
 from equiplan.services.plan_generation import build_portfolio
 from equiplan.services.plan_results import actions_by_year, summary
-from equiplan.services.run_execution import execute_run
+from equiplan.services.run_execution import execute_run, planning_date
 from equiplan.services.run_progress import RunMonitor
 from tests.factories import make_agency
 from tests.run_fixtures import (
@@ -71,6 +71,24 @@ def _solved(session: Session, planned: Planned) -> OptimisationRun:
 def _portfolio(session: Session, planned: Planned, day: date) -> dict[str, Any]:
     """The portfolio document the run solved (built from the same records on the same day)."""
     return build_portfolio(session, planned.scenario, today=day, contexts=False).document
+
+
+def _checked_against_every_plan(
+    session: Session, planned: Planned, stored: OptimisationRun
+) -> tuple[dict[str, Any], float]:
+    """The portfolio the run solved and the best value of all its plans, tried one by one;
+    asserts the stored plan keeps every budget of every year and is worth that best value."""
+    assert stored.result is not None
+    assert stored.started_at is not None
+    # Rebuilt from the same records as of the run's planning date (the local date).
+    document = _portfolio(session, planned, planning_date(stored.started_at))
+    _assert_keeps_every_budget_in_every_year(stored.result, document)
+    best = _best_value_by_trying_every_plan(document)
+    assert best > 0  # some action fits: the budgets decide which
+    assert stored.objective == pytest.approx(best, abs=VALUE_TOLERANCE)
+    assert stored.bound is not None
+    assert stored.bound >= best - VALUE_TOLERANCE
+    return document, best
 
 
 def _within(spend: Sequence[float], limits: Sequence[float], carry_over: bool) -> bool:
@@ -169,14 +187,7 @@ def test_a_queued_run_is_solved_by_the_queued_work_job(session: Session, planned
     # Every year keeps its own budget (not only the horizon's sum), and no plan of the
     # portfolio is worth more: tried one by one (about 11^4 plans).
     assert result["budgets"] == {"total": [YEARLY_BUDGET_CENTS / 100] * HORIZON}
-    assert stored.started_at is not None
-    document = _portfolio(session, planned, stored.started_at.date())
-    _assert_keeps_every_budget_in_every_year(result, document)
-    best = _best_value_by_trying_every_plan(document)
-    assert best > 0  # some action fits: the budgets decide which
-    assert stored.objective == pytest.approx(best, abs=VALUE_TOLERANCE)
-    assert stored.bound is not None
-    assert stored.bound >= best - VALUE_TOLERANCE
+    document, best = _checked_against_every_plan(session, planned, stored)
     assert result["plan"]["objective"] == pytest.approx(best, abs=VALUE_TOLERANCE)
     figures = summary(result)
     assert figures.availability_plan >= figures.availability_do_nothing  # type: ignore[operator]
@@ -218,14 +229,7 @@ def test_the_stored_plan_is_the_best_that_keeps_every_budget_of_every_year(
     stored = _solved(session, planned)
     result = stored.result
     assert result is not None
-    assert stored.started_at is not None
-    document = _portfolio(session, planned, stored.started_at.date())
-    _assert_keeps_every_budget_in_every_year(result, document)
-    best = _best_value_by_trying_every_plan(document)
-    assert best > 0  # some action fits: the budgets decide which
-    assert stored.objective == pytest.approx(best, abs=VALUE_TOLERANCE)
-    assert stored.bound is not None
-    assert stored.bound >= best - VALUE_TOLERANCE
+    document, best = _checked_against_every_plan(session, planned, stored)
     if budgets.get("carry_over"):
         assert result["budgets"]["total"] == [cents / 100 for cents in CARRY_OVER_BUDGET_CENTS]
         # And it mattered: without carry-over the best plan is worth less.
