@@ -18,10 +18,9 @@ from sqlalchemy import String, func, literal, select, update
 from sqlmodel import Session
 
 from equiplan.models import Schedule, WorkOrder
+from equiplan.services.clock import DEFAULT_TIMEZONE
 from equiplan.services.kpi_sql import days_between
 from equiplan.services.local_date_sql import install_local_date, local_date
-
-DEFAULT_TIMEZONE = "Europe/Vilnius"  # the app's default (config TIMEZONE); callers pass theirs
 
 
 def on_time(completed_on: date, due_date: date, grace_days: int) -> bool:

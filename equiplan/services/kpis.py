@@ -21,7 +21,7 @@ from sqlmodel import Session
 
 from equiplan.domain.kpi import Counts, Kpis, Window, total
 from equiplan.models import Agency, Equipment, EquipmentModel, EquipmentType, Site
-from equiplan.services.clock import local_today
+from equiplan.services.clock import DEFAULT_TIMEZONE, local_today
 from equiplan.services.errors import NotFound
 from equiplan.services.kpi_aggregates import GroupKey, grouped_counts
 from equiplan.services.kpi_links import LinkWindow, RecordLink, record_links
@@ -30,7 +30,6 @@ from equiplan.services.kpi_query import KpiQuery
 from equiplan.services.kpi_sql import install_kpi_functions, midnight_hours
 from equiplan.services.scoping import Scope, get_scoped, scoped
 
-DEFAULT_TIMEZONE = "Europe/Vilnius"  # the app's default (config TIMEZONE); callers pass theirs
 # The child level shown under each level (an agency has two breakdowns).
 CHILDREN: dict[str, tuple[str, ...]] = {
     "scope": ("agency",),

@@ -23,7 +23,7 @@ from equiplan.db import begin_read_only
 from equiplan.models import OptimisationRun, utcnow
 from equiplan.services import run_errors
 from equiplan.services.background_work import work_term
-from equiplan.services.clock import local_today
+from equiplan.services.clock import DEFAULT_TIMEZONE, local_today
 from equiplan.services.errors import ServiceError, ValidationError
 from equiplan.services.optimisation_runs import get_scenario
 from equiplan.services.plan_summary import result_summary
@@ -33,7 +33,6 @@ from equiplan.services.run_progress import RunMonitor
 log = logging.getLogger(__name__)
 
 MAX_ERROR_LENGTH = 2000
-DEFAULT_TIMEZONE = "Europe/Vilnius"  # the app's default (config TIMEZONE), outside an app
 
 
 def _new_session_like(session: Session) -> Callable[[], Session]:

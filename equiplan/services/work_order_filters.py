@@ -49,7 +49,6 @@ ARGUMENT_NAMES = {
 FLAGS = ("with_failure", "with_cost", "scheduled")
 # The filters that need the order's item.
 ITEM_FILTERS = ("agency_id", "site_id", "type_id", "model_id", "search")
-DEFAULT_TIMEZONE = "Europe/Vilnius"  # the app's default (config TIMEZONE); callers pass theirs
 
 
 @dataclass(frozen=True)

@@ -28,6 +28,7 @@ from equiplan.models import (
     WorkOrder,
     utcnow,
 )
+from equiplan.services.clock import DEFAULT_TIMEZONE
 from equiplan.services.local_date_sql import install_local_date
 from equiplan.services.paging import Page
 from equiplan.services.repair_targets import RestoreStatus, restore_status
@@ -36,7 +37,6 @@ from equiplan.services.work_order_filters import (
     ACTIVE_STATUSES,
     DATE_FIELDS,
     DEFAULT_PER_PAGE,
-    DEFAULT_TIMEZONE,
     PER_PAGE_CHOICES,
     SORT_KEYS,
     STATUS_FILTERS,

@@ -29,6 +29,7 @@ from equiplan.domain.work_orders import Action, Closing, Opening
 from equiplan.models import Equipment, FailureCode, Schedule, User, WorkOrder, utcnow
 from equiplan.models.work import WORK_KINDS, WORK_RESULTS
 from equiplan.services import work_order_input as inputs
+from equiplan.services.clock import DEFAULT_TIMEZONE
 from equiplan.services.errors import Conflict, ValidationError, commit_or_conflict
 from equiplan.services.kpi_on_time import completed_on_time
 from equiplan.services.repair_targets import apply_restore_target
@@ -73,8 +74,6 @@ __all__ = [
     "work_order_detail",
 ]
 
-# The app's default (config TIMEZONE); callers pass the configured one.
-DEFAULT_TIMEZONE = "Europe/Vilnius"
 # Fields an open or running order may change; the rest is set by opening, starting, closing.
 UPDATABLE_FIELDS = (
     "symptom",
